@@ -1,0 +1,102 @@
+/**
+ * Adaptive Gradient Clipping of one gradient against its parameter.
+ *
+ * Paper: Brock et al. 2021 (NFNets), Sec. 4: G_i <- lambda * max(|W_i|, eps) / |G_i| * G_i when
+ * |G_i| / max(|W_i|, eps) > lambda, per unit i.
+ * Reference: deepmind-research `nfnets/optim.py` (SGD_AGC) and `agc_optax.py`; optax
+ * `adaptive_grad_clip`; timm `utils/agc.py`. Same defaults (clipping 0.01, eps 1e-3, the 1e-6
+ * division guard).
+ * Deliberate difference: a unit whose gradient norm is NaN or Inf is passed through unchanged
+ * (the references multiply it by max/inf = 0, which turns Inf into NaN and hides where it came
+ * from). Non-finite gradients stay visible and are reported by `clipGradients(..., {stats: true})`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { AgcError, AgcRangeError } from './errors.js';
+import { resolveAxes, scaleUnits, unitCount, unitSumSquares, type NormAxes } from './unitwise-norm.js';
+
+/** Guard against dividing by a vanishing gradient norm (the references' 1e-6). */
+export const GRAD_NORM_FLOOR = 1e-6;
+export const DEFAULT_CLIPPING = 0.01;
+export const DEFAULT_EPS = 1e-3;
+
+export interface AdaptiveClipOptions {
+  /** lambda: largest allowed ratio of gradient norm to weight norm per unit. Default 0.01. */
+  clipping?: number;
+  /** Floor of the weight norm, so zero-initialised weights can still move. Default 1e-3. */
+  eps?: number;
+  /** Reduction axes of the unit norm (default: see `unitwiseNorm`), or `'all'`. */
+  axes?: NormAxes;
+}
+
+/** Checks `clipping` and `eps` and fills in the defaults. */
+export function resolveClipOptions(options: { clipping?: number; eps?: number } = {}): { clipping: number; eps: number } {
+  const clipping = options.clipping ?? DEFAULT_CLIPPING;
+  const eps = options.eps ?? DEFAULT_EPS;
+  if (typeof clipping !== 'number' || !(clipping > 0) || !Number.isFinite(clipping)) {
+    throw new AgcRangeError(`clipping must be a finite number > 0, received ${String(clipping)}; the paper uses 0.01 (smaller for larger batches).`);
+  }
+  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) {
+    throw new AgcRangeError(`eps must be a finite number >= 0, received ${String(eps)}; the paper uses 1e-3.`);
+  }
+  return { clipping, eps };
+}
+
+/** Throws unless `grad` and `param` have the same shape. */
+export function checkSameShape(name: string, grad: tf.Tensor, param: tf.Tensor): void {
+  const same = grad.rank === param.rank && grad.shape.every((d, i) => d === param.shape[i]);
+  if (!same) {
+    throw new AgcError(
+      'SHAPE_MISMATCH',
+      `Gradient of '${name}' has shape [${grad.shape.join(', ')}] but the parameter has shape [${param.shape.join(', ')}]; ` +
+        `pass the gradient computed for this parameter.`,
+    );
+  }
+}
+
+/** One gradient to clip against its parameter, with the resolved reduction axes. */
+export interface ClipItem {
+  grad: tf.Tensor;
+  param: tf.Tensor;
+  axes: number[];
+}
+
+/** The clipped gradients and, optionally, every unit's |G| / (clipping * max(|W|, eps)), flat. */
+export interface ClipBatch {
+  clipped: tf.Tensor[];
+  /** Ratios of all items, concatenated in item order; > 1 means clipped; NaN/Inf when non-finite. */
+  ratio?: tf.Tensor1D;
+}
+
+/**
+ * Core of AGC for many tensors at once. The large tensors are touched by two squares, two
+ * reductions and one multiply each; the per-unit arithmetic runs once on all units together,
+ * so its cost does not grow with the number of parameters. Caller owns the outputs.
+ */
+export function clipMany(items: readonly ClipItem[], clipping: number, eps: number, withRatio = false): ClipBatch {
+  if (items.length === 0) return { clipped: [] };
+  return tf.tidy(() => {
+    const concat = (xs: tf.Tensor1D[]) => (xs.length === 1 ? xs[0]! : tf.concat(xs));
+    const paramSq = concat(items.map((it) => unitSumSquares(it.param, it.axes)));
+    const gradSq = concat(items.map((it) => unitSumSquares(it.grad, it.axes)));
+    const maxNorm = tf.mul(tf.maximum(tf.sqrt(paramSq), eps), clipping);
+    const gradNorm = tf.sqrt(gradSq);
+    const trigger = tf.logicalAnd(tf.greater(gradNorm, maxNorm), tf.isFinite(gradNorm));
+    const scale = tf.where(trigger, tf.div(maxNorm, tf.maximum(gradNorm, GRAD_NORM_FLOOR)), tf.onesLike(gradNorm));
+    const sizes = items.map((it) => unitCount(it.param.shape, it.axes));
+    const scales = items.length === 1 ? [scale] : tf.split(scale, sizes);
+    const clipped = items.map((it, i) => scaleUnits(it.grad, scales[i]! as tf.Tensor1D, it.axes));
+    return withRatio ? { clipped, ratio: tf.div(gradNorm, maxNorm) as tf.Tensor1D } : { clipped };
+  });
+}
+
+/**
+ * Clips one gradient unit-wise against its parameter. Units whose gradient norm exceeds
+ * `clipping * max(|W|, eps)` are rescaled to exactly that norm; others are returned as they are.
+ * All-zero weights and gradients stay zero; nothing is divided by zero.
+ */
+export function adaptiveClip(grad: tf.Tensor, param: tf.Tensor, options: AdaptiveClipOptions = {}): tf.Tensor {
+  const { clipping, eps } = resolveClipOptions(options);
+  checkSameShape('gradient', grad, param);
+  const axes = resolveAxes(param.rank, options.axes, 'the parameter');
+  return clipMany([{ grad, param, axes }], clipping, eps).clipped[0]!;
+}

@@ -1,0 +1,135 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BACKENDS, useBackend } from '../test/backends.js';
+import { closeness, mulberry32, randomNormal, refAdaptiveClip } from '../test/reference.js';
+import { AgcError, clipGradients, type ClipGradientsOptions } from './index.js';
+
+/** A small network's parameters in tfjs layouts: conv HWIO, gains and biases [out], dense [in, out]. */
+const PARAMS: Record<string, number[]> = {
+  'stem/conv/kernel': [3, 3, 3, 8],
+  'stem/conv/gain': [8],
+  'stem/conv/bias': [8],
+  'block/conv/kernel': [3, 3, 4, 8], // grouped: in/groups = 4
+  'block/skip_gain': [],
+  'head/dense/kernel': [8, 10],
+  'head/dense/bias': [10],
+};
+
+function makeTensors(seed: number, gradScale: number) {
+  const rand = mulberry32(seed);
+  const params: tf.NamedTensorMap = {};
+  const grads: tf.NamedTensorMap = {};
+  const raw: Record<string, { p: Float32Array; g: Float32Array; shape: number[] }> = {};
+  for (const [name, shape] of Object.entries(PARAMS)) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const p = Float32Array.from(randomNormal(size, rand, 0.3));
+    const g = Float32Array.from(randomNormal(size, rand, gradScale).map((v, i) => v * (i % 3)));
+    params[name] = tf.tensor(p, shape);
+    grads[name] = tf.tensor(g, shape);
+    raw[name] = { p, g, shape };
+  }
+  return { params, grads, raw };
+}
+
+function defaultReduce(rank: number): number[] {
+  return rank <= 1 ? Array.from({ length: rank }, (_, i) => i) : Array.from({ length: rank - 1 }, (_, i) => i);
+}
+
+describe.each(BACKENDS)('clipGradients on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
+  let before = 0;
+  beforeEach(() => {
+    before = tf.memory().numTensors;
+  });
+  afterEach(() => {
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  const cases: Array<[string, ClipGradientsOptions, (name: string) => boolean, (name: string, rank: number) => number[]]> = [
+    ['defaults', {}, () => false, (_, r) => defaultReduce(r)],
+    ['exclude by names', { exclude: ['head/dense/kernel'] }, (n) => n === 'head/dense/kernel', (_, r) => defaultReduce(r)],
+    ['exclude by RegExp', { exclude: /^head\//g }, (n) => n.startsWith('head/'), (_, r) => defaultReduce(r)],
+    ['exclude by predicate', { exclude: (_n, s) => s.length === 0 }, (n) => PARAMS[n]!.length === 0, (_, r) => defaultReduce(r)],
+    [
+      'axes resolver: gains element-wise (timm), kernels whole',
+      { axes: (n) => (n.endsWith('gain') ? [] : n.endsWith('kernel') ? 'all' : undefined) },
+      () => false,
+      (n, r) => (n.endsWith('gain') ? [] : n.endsWith('kernel') ? Array.from({ length: r }, (_, i) => i) : defaultReduce(r)),
+    ],
+  ];
+
+  it.each(cases)('%s', (_, options, excluded, reduceOf) => {
+    for (const [seed, scale] of [[1, 0.003], [2, 1], [3, 1e-9]] as const) {
+      const { params, grads, raw } = makeTensors(seed, scale);
+      const { grads: out, stats } = clipGradients(grads, params, { ...options, clipping: 0.02, stats: true });
+      expect(Object.keys(out).sort()).toEqual(Object.keys(PARAMS).sort());
+      for (const [name, { p, g, shape }] of Object.entries(raw)) {
+        const stat = stats!.find((s) => s.name === name)!;
+        if (excluded(name)) {
+          expect(Array.from(out[name]!.dataSync())).toEqual(Array.from(g));
+          expect(out[name]).not.toBe(grads[name]); // a new tensor the caller owns
+          expect(stat).toMatchObject({ excluded: true, clippedUnits: 0, nonFinite: false });
+          continue;
+        }
+        const ref = refAdaptiveClip(g, p, shape, reduceOf(name, shape.length), 0.02);
+        expect(closeness(out[name]!.dataSync(), ref.clipped, 1e-5, 1e-30), name).toBeLessThan(1);
+        expect(stat.units).toBe(ref.units);
+        expect(stat.clippedUnits).toBe(ref.clippedUnits);
+        expect(stat.clippedFraction).toBeCloseTo(ref.clippedUnits / ref.units, 6);
+        expect(Math.abs(stat.maxRatio - ref.maxRatio) / (ref.maxRatio + 1e-30)).toBeLessThan(1e-4);
+        expect(stat.nonFinite).toBe(false);
+      }
+      tf.dispose([params, grads, out]);
+    }
+  });
+
+  it('accepts the variables themselves, and an array of them', () => {
+    const init = tf.ones([2, 2]);
+    const w = tf.variable(init, true, 'cg_test/w');
+    init.dispose();
+    const g = { 'cg_test/w': tf.fill([2, 2], 10) };
+    const a = clipGradients(g, [w]).grads;
+    const b = clipGradients(g, { 'cg_test/w': w }).grads;
+    // |W_unit| = sqrt(2), clip to 0.01 * sqrt(2) → each element 0.01.
+    expect(closeness(a['cg_test/w']!.dataSync(), [0.01, 0.01, 0.01, 0.01])).toBeLessThan(1);
+    expect(Array.from(b['cg_test/w']!.dataSync())).toEqual(Array.from(a['cg_test/w']!.dataSync()));
+    tf.dispose([a, b, g, w]);
+  });
+
+  it('reports NaN and Inf in stats and does not hide them', () => {
+    const params = { a: tf.ones([3, 2]), b: tf.ones([4]), c: tf.ones([2]) };
+    const grads = {
+      a: tf.tensor2d([[Number.NaN, 1], [0, 1], [0, 1]]),
+      b: tf.tensor1d([1, Number.POSITIVE_INFINITY, 0, 0]),
+      c: tf.tensor1d([Number.NEGATIVE_INFINITY, 0]),
+    };
+    const { grads: out, stats } = clipGradients(grads, params, { stats: true, exclude: ['c'] });
+    const byName = Object.fromEntries(stats!.map((s) => [s.name, s]));
+    expect(byName.a).toMatchObject({ nonFinite: true, units: 2, clippedUnits: 1 });
+    expect(Number.isNaN(byName.a!.maxRatio)).toBe(true);
+    expect(byName.b).toMatchObject({ nonFinite: true, units: 1, clippedUnits: 0 });
+    expect(byName.c).toMatchObject({ nonFinite: true, excluded: true });
+    expect(Number.isNaN(out.a!.dataSync()[0])).toBe(true);
+    expect(out.b!.dataSync()[1]).toBe(Number.POSITIVE_INFINITY);
+    expect(out.c!.dataSync()[0]).toBe(Number.NEGATIVE_INFINITY);
+    tf.dispose([params, grads, out]);
+  });
+
+  it('names the parameter and both shapes on bad input, and allocates nothing', () => {
+    const params = { w: tf.zeros([3, 4]) };
+    const wrong = { w: tf.zeros([4, 3]) };
+    const missing = { v: tf.zeros([2]) };
+    const count = tf.memory().numTensors;
+    expect(() => clipGradients(wrong, params)).toThrow(/Gradient of 'w' has shape \[4, 3\] but the parameter has shape \[3, 4\]/);
+    expect(() => clipGradients(missing, params)).toThrow(AgcError);
+    expect(() => clipGradients(missing, params)).toThrow(/Gradient 'v' .*no parameter of that name; known parameters: w/);
+    expect(() => clipGradients(wrong, params, { clipping: 0 })).toThrow(RangeError);
+    expect(tf.memory().numTensors).toBe(count);
+    try {
+      clipGradients(missing, params);
+    } catch (e) {
+      expect((e as AgcError).code).toBe('MISSING_PARAM');
+    }
+    tf.dispose([params, wrong, missing]);
+  });
+});

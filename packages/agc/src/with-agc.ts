@@ -1,0 +1,237 @@
+/**
+ * `withAGC(optimizer)`: any tfjs optimizer, with Adaptive Gradient Clipping applied to the
+ * gradients in `applyGradients`, against the current values of the variables being updated.
+ * Works with `model.fit` (tfjs-layers calls `minimize`, which calls `applyGradients`), with
+ * `optimizer.minimize`, and with custom loops. With `accumulationSteps: k`, k successive calls
+ * are summed and the average is clipped once, then applied: gradient accumulation that stays
+ * exact for AGC (the references clip the accumulated, averaged gradient, never each micro-batch).
+ *
+ * Reference order (deepmind-research `nfnets/optim.py`): clip, then the optimizer's own update.
+ * Counter-example we avoid: SGD_AGC fusing the clip into SGD; here the clip wraps any optimizer.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** A named tensor (tfjs-core's io type, not re-exported at its top level). */
+type NamedTensor = { name: string; tensor: tf.Tensor };
+import { clipGradients, type AxesResolver, type ClipStat } from './clip-gradients.js';
+import { resolveClipOptions } from './adaptive-clip.js';
+import { AgcError, AgcRangeError } from './errors.js';
+import type { ExcludeSpec } from './exclude.js';
+
+export interface WithAgcOptions {
+  /** lambda, default 0.01. */
+  clipping?: number;
+  /** Weight-norm floor, default 1e-3. */
+  eps?: number;
+  /** Parameters left unclipped (names, RegExp or predicate), e.g. the classifier weight. */
+  exclude?: ExcludeSpec;
+  /** Reduction per parameter (see `clipGradients`). Functions are not serialized. */
+  axes?: AxesResolver;
+  /** Sum this many `applyGradients` calls, then clip their average once and apply it. Default 1. */
+  accumulationSteps?: number;
+  /** Called with per-parameter statistics each time gradients are clipped (costs one small read-back). */
+  onStats?: (stats: ClipStat[]) => void;
+}
+
+/** Serialized form of `exclude`: functions cannot be saved. */
+type SerializedExclude = { names: string[] } | { source: string; flags: string } | { unserializable: true } | null;
+
+const ACCUMULATOR_SUFFIX = '/agc_accumulator';
+const ACCUMULATED_STEPS = 'agc/accumulated_steps';
+let instanceCounter = 0;
+
+function serializeExclude(spec: ExcludeSpec | undefined): SerializedExclude {
+  if (spec === undefined) return null;
+  if (spec instanceof RegExp) return { source: spec.source, flags: spec.flags };
+  if (typeof spec === 'function') return { unserializable: true };
+  return { names: [...spec] };
+}
+
+function deserializeExclude(value: unknown): ExcludeSpec | undefined {
+  if (value == null || typeof value !== 'object') return undefined;
+  const v = value as Record<string, unknown>;
+  if (Array.isArray(v.names)) return v.names.map(String);
+  if (typeof v.source === 'string') return new RegExp(v.source, typeof v.flags === 'string' ? v.flags : '');
+  if (v.unserializable) {
+    console.warn('@nf/agc: this AGC optimizer was saved with an `exclude` function, which cannot be serialized; ' +
+      'it is restored without exclusions. Pass names or a RegExp to keep them across save/load.');
+  }
+  return undefined;
+}
+
+function toGradMap(variableGradients: tf.NamedTensorMap | NamedTensor[]): tf.NamedTensorMap {
+  if (!Array.isArray(variableGradients)) return variableGradients;
+  const map: tf.NamedTensorMap = {};
+  for (const { name, tensor } of variableGradients) if (tensor != null) map[name] = tensor;
+  return map;
+}
+
+/** An optimizer that clips with AGC, then delegates to `inner`. Create it with `withAGC`. */
+export class AgcOptimizer extends tf.Optimizer {
+  /** Serialization name: a file format, never rename. */
+  static className = 'AGCOptimizer';
+
+  readonly inner: tf.Optimizer;
+  readonly clipping: number;
+  readonly eps: number;
+  readonly accumulationSteps: number;
+  private readonly options: WithAgcOptions;
+  private readonly accumulators = new Map<string, tf.Variable>();
+  private accumulated = 0;
+  private readonly id = instanceCounter++;
+
+  constructor(inner: tf.Optimizer, options: WithAgcOptions = {}) {
+    super();
+    if (inner == null || typeof (inner as tf.Optimizer).applyGradients !== 'function') {
+      throw new AgcError('UNKNOWN_OPTIMIZER', `withAGC needs a tfjs optimizer (e.g. tf.train.momentum(0.1, 0.9)), received ${String(inner)}.`);
+    }
+    const { clipping, eps } = resolveClipOptions(options);
+    const steps = options.accumulationSteps ?? 1;
+    if (!Number.isInteger(steps) || steps < 1) {
+      throw new AgcRangeError(`accumulationSteps must be an integer >= 1, received ${String(steps)}.`);
+    }
+    this.inner = inner;
+    this.clipping = clipping;
+    this.eps = eps;
+    this.accumulationSteps = steps;
+    this.options = options;
+  }
+
+  /** Steps applied by the inner optimizer (accumulating calls do not count). */
+  override get iterations(): number {
+    return this.inner.iterations;
+  }
+
+  applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+    const grads = toGradMap(variableGradients);
+    const registered = tf.engine().registeredVariables;
+    const params: Record<string, tf.Variable> = {};
+    for (const name of Object.keys(grads)) {
+      const v = registered[name];
+      if (v === undefined) {
+        throw new AgcError('MISSING_PARAM', `Gradient '${name}' names no registered variable; AGC needs the variable's current value. ` +
+          'Pass gradients keyed by variable name (as tf.variableGrads returns them).');
+      }
+      params[name] = v;
+    }
+    if (this.accumulationSteps === 1) {
+      this.clipAndApply(grads, params);
+      return;
+    }
+    this.accumulate(grads);
+    this.accumulated += 1;
+    if (this.accumulated < this.accumulationSteps) return;
+    const averaged = tf.tidy(() => {
+      const out: tf.NamedTensorMap = {};
+      for (const name of Object.keys(grads)) out[name] = tf.div(this.accumulators.get(name)!, this.accumulationSteps);
+      return out;
+    });
+    try {
+      this.clipAndApply(averaged, params);
+    } finally {
+      tf.dispose(averaged);
+      for (const acc of this.accumulators.values()) acc.assign(tf.zerosLike(acc));
+      this.accumulated = 0;
+    }
+  }
+
+  private accumulate(grads: tf.NamedTensorMap): void {
+    tf.tidy(() => {
+      for (const [name, g] of Object.entries(grads)) {
+        let acc = this.accumulators.get(name);
+        if (acc === undefined) {
+          acc = tf.variable(tf.zerosLike(g), false, `${name}${ACCUMULATOR_SUFFIX}_${this.id}`);
+          this.accumulators.set(name, acc);
+        }
+        acc.assign(tf.add(acc, g));
+      }
+    });
+  }
+
+  private clipAndApply(grads: tf.NamedTensorMap, params: Record<string, tf.Variable>): void {
+    const { grads: clipped, stats } = clipGradients(grads, params, {
+      clipping: this.clipping,
+      eps: this.eps,
+      exclude: this.options.exclude,
+      axes: this.options.axes,
+      stats: this.options.onStats !== undefined,
+    });
+    try {
+      this.inner.applyGradients(clipped);
+    } finally {
+      tf.dispose(clipped);
+    }
+    if (stats) this.options.onStats!(stats);
+  }
+
+  override dispose(): void {
+    this.inner.dispose();
+    for (const acc of this.accumulators.values()) acc.dispose();
+    this.accumulators.clear();
+  }
+
+  /** The inner optimizer's weights, then (when accumulating) the partial sums and their count. */
+  override async getWeights(): Promise<NamedTensor[]> {
+    const weights = await this.inner.getWeights();
+    if (this.accumulationSteps === 1) return weights;
+    const ours: NamedTensor[] = [...this.accumulators].map(([name, v]) => ({ name: name + ACCUMULATOR_SUFFIX, tensor: v }));
+    ours.push({ name: ACCUMULATED_STEPS, tensor: tf.scalar(this.accumulated, 'int32') });
+    return [...weights, ...ours];
+  }
+
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    const innerWeights: NamedTensor[] = [];
+    for (const w of weightValues) {
+      if (w.name === ACCUMULATED_STEPS) {
+        this.accumulated = (await w.tensor.data())[0]!;
+      } else if (w.name.endsWith(ACCUMULATOR_SUFFIX)) {
+        const name = w.name.slice(0, -ACCUMULATOR_SUFFIX.length);
+        const existing = this.accumulators.get(name);
+        if (existing) existing.assign(w.tensor);
+        else this.accumulators.set(name, tf.variable(w.tensor, false, `${name}${ACCUMULATOR_SUFFIX}_${this.id}`));
+      } else {
+        innerWeights.push(w);
+      }
+    }
+    await this.inner.setWeights(innerWeights);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      clipping: this.clipping,
+      eps: this.eps,
+      accumulationSteps: this.accumulationSteps,
+      exclude: serializeExclude(this.options.exclude) as unknown as tf.serialization.ConfigDictValue,
+      optimizer: { className: this.inner.getClassName(), config: this.inner.getConfig() },
+    };
+  }
+
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    const innerSpec = config.optimizer as { className?: string; class_name?: string; config: tf.serialization.ConfigDict };
+    const innerName = innerSpec.className ?? innerSpec.class_name ?? '';
+    const entry = tf.serialization.SerializationMap.getMap().classNameMap[innerName];
+    if (entry === undefined) {
+      throw new AgcError('UNKNOWN_OPTIMIZER', `Cannot restore the optimizer inside AGC: class '${innerName}' is not registered; ` +
+        'import the module that registers it before loading.');
+    }
+    const [innerCls, innerFromConfig] = entry;
+    const inner = innerFromConfig(innerCls, innerSpec.config) as unknown as tf.Optimizer;
+    return new (cls as unknown as typeof AgcOptimizer)(inner, {
+      clipping: config.clipping as number,
+      eps: config.eps as number,
+      accumulationSteps: (config.accumulationSteps as number | undefined) ?? 1,
+      exclude: deserializeExclude(config.exclude),
+    }) as unknown as T;
+  }
+}
+
+/**
+ * Wraps any tfjs optimizer so every update is clipped with AGC first:
+ * `model.compile({ optimizer: withAGC(tf.train.momentum(0.1, 0.9), { exclude: /classifier/ }), loss })`.
+ */
+export function withAGC(optimizer: tf.Optimizer, options: WithAgcOptions = {}): AgcOptimizer {
+  return new AgcOptimizer(optimizer, options);
+}
