@@ -33,25 +33,42 @@ export interface WithAgcOptions {
   onStats?: (stats: ClipStat[]) => void;
 }
 
-/** Serialized form of `exclude`: functions cannot be saved. */
-type SerializedExclude = { names: string[] } | { source: string; flags: string } | { unserializable: true } | null;
+/**
+ * Serialized form of `exclude`. tfjs-layers camel-cases every string of a saved training config
+ * on load ('stem_conv0/w' would come back as 'stemConv0/w'), so the spec travels as base64 JSON,
+ * whose alphabet has no underscore. Functions cannot be saved.
+ */
+type SerializedExclude = { encoded: string } | { unserializable: true } | null;
 
 const ACCUMULATOR_SUFFIX = '/agc_accumulator';
 const ACCUMULATED_STEPS = 'agc/accumulated_steps';
 let instanceCounter = 0;
 
+function toBase64(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+function fromBase64(encoded: string): string {
+  return new TextDecoder().decode(Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)));
+}
+
 function serializeExclude(spec: ExcludeSpec | undefined): SerializedExclude {
   if (spec === undefined) return null;
-  if (spec instanceof RegExp) return { source: spec.source, flags: spec.flags };
   if (typeof spec === 'function') return { unserializable: true };
-  return { names: [...spec] };
+  const plain = spec instanceof RegExp ? { source: spec.source, flags: spec.flags } : { names: [...spec] };
+  return { encoded: toBase64(JSON.stringify(plain)) };
 }
 
 function deserializeExclude(value: unknown): ExcludeSpec | undefined {
   if (value == null || typeof value !== 'object') return undefined;
   const v = value as Record<string, unknown>;
-  if (Array.isArray(v.names)) return v.names.map(String);
-  if (typeof v.source === 'string') return new RegExp(v.source, typeof v.flags === 'string' ? v.flags : '');
+  if (typeof v.encoded === 'string') {
+    const plain = JSON.parse(fromBase64(v.encoded)) as { names?: string[]; source?: string; flags?: string };
+    if (Array.isArray(plain.names)) return plain.names;
+    return new RegExp(plain.source ?? '', plain.flags ?? '');
+  }
   if (v.unserializable) {
     console.warn('@nf/agc: this AGC optimizer was saved with an `exclude` function, which cannot be serialized; ' +
       'it is restored without exclusions. Pass names or a RegExp to keep them across save/load.');
