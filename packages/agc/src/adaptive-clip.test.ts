@@ -4,7 +4,7 @@ import { BACKENDS, useBackend } from '../test/backends.js';
 import { closeness, mulberry32, randomNormal, refAdaptiveClip } from '../test/reference.js';
 import { adaptiveClip, AgcRangeError, isNfError } from './index.js';
 
-const SHAPES: number[][] = [[], [9], [6, 4], [3, 5, 4], [3, 3, 4, 8], [3, 3, 1, 12], [3, 3, 128, 24]];
+const SHAPES: number[][] = [[], [9], [6, 4], [3, 5, 4], [3, 3, 4, 8], [3, 3, 1, 12], [3, 3, 128, 24], [1, 5], [1, 1, 1, 8], [2, 1]];
 /** Gradient scale relative to weights: tiny (never clipped), mixed, large, huge (always clipped). */
 const SCALES = [1e-12, 0.01, 1, 1e12];
 
@@ -59,6 +59,13 @@ describe.each(BACKENDS)('adaptiveClip on %s', (backend) => {
     tf.dispose([param, grad, out]);
   });
 
+  it('zero-size tensors clip to zero-size tensors', () => {
+    const z = tf.zeros([0, 5]);
+    const out = adaptiveClip(z, z);
+    expect(out.shape).toEqual([0, 5]);
+    tf.dispose([z, out]);
+  });
+
   it('all-zero weights and gradients stay zero (no division by zero)', () => {
     const z = tf.zeros([3, 3, 2, 4]);
     const out = adaptiveClip(z, z);
@@ -87,11 +94,15 @@ describe.each(BACKENDS)('adaptiveClip on %s', (backend) => {
     expect(() => adaptiveClip(a, a, { clipping: -1 })).toThrow(/clipping must be a finite number > 0, received -1/);
     expect(() => adaptiveClip(a, a, { eps: -1e-3 })).toThrow(AgcRangeError);
     expect(() => adaptiveClip(a, b)).toThrow(/shape \[2, 3\] but the parameter has shape \[3, 2\]/);
-    try {
-      adaptiveClip(a, a, { eps: Number.NaN });
-    } catch (e) {
-      expect(isNfError(e)).toBe(true);
-    }
+    const caught = (() => {
+      try {
+        adaptiveClip(a, a, { eps: Number.NaN });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(isNfError(caught)).toBe(true);
     tf.dispose([a, b]);
   });
 });

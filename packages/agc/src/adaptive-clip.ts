@@ -63,8 +63,10 @@ export interface ClipItem {
 /** The clipped gradients and, optionally, every unit's |G| / (clipping * max(|W|, eps)), flat. */
 export interface ClipBatch {
   clipped: tf.Tensor[];
-  /** Ratios of all items, concatenated in item order; > 1 means clipped; NaN/Inf when non-finite. */
+  /** Ratios of all items, concatenated in item order; > 1 means clipped. */
   ratio?: tf.Tensor1D;
+  /** Gradient norms of all items in the same order (NaN/Inf flags a non-finite gradient). */
+  gradNorm?: tf.Tensor1D;
 }
 
 /**
@@ -76,8 +78,8 @@ export function clipMany(items: readonly ClipItem[], clipping: number, eps: numb
   if (items.length === 0) return { clipped: [] };
   return tf.tidy(() => {
     const concat = (xs: tf.Tensor1D[]) => (xs.length === 1 ? xs[0]! : tf.concat(xs));
-    const paramSq = concat(items.map((it) => unitSumSquares(it.param, it.axes)));
-    const gradSq = concat(items.map((it) => unitSumSquares(it.grad, it.axes)));
+    const paramSq = concat(items.map((it) => unitSumSquares(it.param, it.axes, { fused: true })));
+    const gradSq = concat(items.map((it) => unitSumSquares(it.grad, it.axes, { fused: true })));
     const maxNorm = tf.mul(tf.maximum(tf.sqrt(paramSq), eps), clipping);
     const gradNorm = tf.sqrt(gradSq);
     const trigger = tf.logicalAnd(tf.greater(gradNorm, maxNorm), tf.isFinite(gradNorm));
@@ -85,7 +87,7 @@ export function clipMany(items: readonly ClipItem[], clipping: number, eps: numb
     const sizes = items.map((it) => unitCount(it.param.shape, it.axes));
     const scales = items.length === 1 ? [scale] : tf.split(scale, sizes);
     const clipped = items.map((it, i) => scaleUnits(it.grad, scales[i]! as tf.Tensor1D, it.axes));
-    return withRatio ? { clipped, ratio: tf.div(gradNorm, maxNorm) as tf.Tensor1D } : { clipped };
+    return withRatio ? { clipped, ratio: tf.div(gradNorm, maxNorm) as tf.Tensor1D, gradNorm } : { clipped };
   });
 }
 

@@ -115,6 +115,40 @@ describe.each(BACKENDS)('clipGradients on %s', (backend) => {
     tf.dispose([params, grads, out]);
   });
 
+  it('stats when every parameter is excluded, or none is given', () => {
+    const params = { head: tf.ones([4, 2]) };
+    const grads = { head: tf.fill([4, 2], 5) };
+    const { grads: out, stats } = clipGradients(grads, params, { exclude: ['head'], stats: true });
+    expect(stats).toEqual([{ name: 'head', units: 1, clippedUnits: 0, clippedFraction: 0, maxRatio: 0, nonFinite: false, excluded: true }]);
+    expect(Array.from(out.head!.dataSync())).toEqual(Array(8).fill(5));
+    const empty = clipGradients({}, params, { stats: true });
+    expect(empty).toEqual({ grads: {}, stats: [] });
+    tf.dispose([params, grads, out]);
+  });
+
+  it('eps = 0 against a zero parameter: finite gradients are clipped to zero and not reported as non-finite', () => {
+    const params = { skip_gain: tf.scalar(0), b: tf.zeros([3]) };
+    const grads = { skip_gain: tf.scalar(0.5), b: tf.zeros([3]) };
+    const { grads: out, stats } = clipGradients(grads, params, { eps: 0, stats: true });
+    expect(out.skip_gain!.dataSync()[0]).toBe(0);
+    expect(stats![0]).toMatchObject({ name: 'skip_gain', clippedUnits: 1, nonFinite: false, maxRatio: Number.POSITIVE_INFINITY });
+    expect(stats![1]).toMatchObject({ name: 'b', clippedUnits: 0, nonFinite: false, maxRatio: 0 });
+    tf.dispose([params, grads, out]);
+  });
+
+  it('depthwise recipe: axes [0, 1] gives one unit per output channel of a tfjs [kh, kw, in, mult] kernel', () => {
+    const shape = [3, 3, 4, 2];
+    const p = Float32Array.from(randomNormal(72, mulberry32(9), 0.3));
+    const g = Float32Array.from(randomNormal(72, mulberry32(10), 0.05));
+    const params = { dw: tf.tensor(p, shape) };
+    const grads = { dw: tf.tensor(g, shape) };
+    const { grads: out, stats } = clipGradients(grads, params, { axes: () => [0, 1], stats: true });
+    expect(stats![0]!.units).toBe(8);
+    const ref = refAdaptiveClip(g, p, shape, [0, 1]);
+    expect(closeness(out.dw!.dataSync(), ref.clipped, 1e-5, 1e-30)).toBeLessThan(1);
+    tf.dispose([params, grads, out]);
+  });
+
   it('names the parameter and both shapes on bad input, and allocates nothing', () => {
     const params = { w: tf.zeros([3, 4]) };
     const wrong = { w: tf.zeros([4, 3]) };
@@ -125,11 +159,15 @@ describe.each(BACKENDS)('clipGradients on %s', (backend) => {
     expect(() => clipGradients(missing, params)).toThrow(/Gradient 'v' .*no parameter of that name; known parameters: w/);
     expect(() => clipGradients(wrong, params, { clipping: 0 })).toThrow(RangeError);
     expect(tf.memory().numTensors).toBe(count);
-    try {
-      clipGradients(missing, params);
-    } catch (e) {
-      expect((e as AgcError).code).toBe('MISSING_PARAM');
-    }
+    const caught = (() => {
+      try {
+        clipGradients(missing, params);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect((caught as AgcError).code).toBe('MISSING_PARAM');
     tf.dispose([params, wrong, missing]);
   });
 });

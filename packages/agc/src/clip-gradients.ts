@@ -94,7 +94,7 @@ export function clipGradients(
 
   const clippedPlan = plan.filter((p) => !p.excluded);
   const excludedPlan = plan.filter((p) => p.excluded);
-  const { clipped, ratio } = clipMany(clippedPlan, clipping, eps, options.stats === true);
+  const { clipped, ratio, gradNorm } = clipMany(clippedPlan, clipping, eps, options.stats === true);
   const out: tf.NamedTensorMap = {};
   clippedPlan.forEach((p, i) => {
     out[p.name] = clipped[i]!;
@@ -105,7 +105,14 @@ export function clipGradients(
   const ordered: tf.NamedTensorMap = {};
   for (const p of plan) ordered[p.name] = out[p.name]!;
   if (!options.stats) return { grads: ordered };
-  return { grads: ordered, stats: readStats(clippedPlan, excludedPlan, ratio!) };
+  try {
+    return { grads: ordered, stats: readStats(clippedPlan, excludedPlan, ratio, gradNorm) };
+  } catch (error) {
+    tf.dispose(ordered);
+    throw error;
+  } finally {
+    tf.dispose([ratio, gradNorm].filter((t) => t !== undefined));
+  }
 }
 
 interface Planned {
@@ -115,14 +122,20 @@ interface Planned {
   axes: number[];
 }
 
-/** Reads every unit ratio, and a finiteness probe per excluded gradient, in one read-back. */
-function readStats(clippedPlan: Planned[], excludedPlan: Planned[], ratio: tf.Tensor1D): ClipStat[] {
+/** Reads every unit ratio and gradient norm, and a finiteness probe per excluded gradient, in one read-back. */
+function readStats(
+  clippedPlan: Planned[],
+  excludedPlan: Planned[],
+  ratio: tf.Tensor1D | undefined,
+  gradNorm: tf.Tensor1D | undefined,
+): ClipStat[] {
   const values = tf.tidy(() => {
     // 0 when finite, NaN when the gradient holds NaN or Inf.
     const probes = excludedPlan.map((p) => tf.reshape(tf.mul(tf.sum(tf.abs(p.grad)), 0), [1]));
-    return tf.concat([ratio, ...probes]).dataSync() as Float32Array;
+    const parts = [...(ratio && gradNorm ? [ratio, gradNorm] : []), ...probes];
+    return parts.length === 0 ? new Float32Array(0) : (tf.concat(parts).dataSync() as Float32Array);
   });
-  ratio.dispose();
+  const totalUnits = ratio?.size ?? 0;
   const stats: ClipStat[] = [];
   let offset = 0;
   for (const p of clippedPlan) {
@@ -132,7 +145,9 @@ function readStats(clippedPlan: Planned[], excludedPlan: Planned[], ratio: tf.Te
     let nonFinite = false;
     for (let u = offset; u < offset + units; u++) {
       const r = values[u]!;
-      if (!Number.isFinite(r)) nonFinite = true;
+      // Non-finite gradients are passed through, never clipped. A finite gradient against a
+      // zero parameter with eps = 0 has ratio Inf (clipped to zero) or NaN (0/0, untouched).
+      if (!Number.isFinite(values[totalUnits + u]!)) nonFinite = true;
       else {
         if (r > 1) clippedUnits++;
         if (r > maxRatio) maxRatio = r;
@@ -149,6 +164,7 @@ function readStats(clippedPlan: Planned[], excludedPlan: Planned[], ratio: tf.Te
       excluded: false,
     });
   }
+  offset = 2 * totalUnits;
   for (const p of excludedPlan) {
     const nonFinite = !Number.isFinite(values[offset++]!);
     stats.push({ name: p.name, units: 1, clippedUnits: 0, clippedFraction: 0, maxRatio: 0, nonFinite, excluded: true });

@@ -4,7 +4,7 @@ import { BACKENDS, useBackend } from '../test/backends.js';
 import { closeness, mulberry32, randomNormal, refUnitNorms } from '../test/reference.js';
 import { unitwiseNorm } from './index.js';
 
-const SHAPES: number[][] = [[], [7], [5, 3], [4, 3, 6], [3, 3, 4, 5], [1, 1, 8, 16], [2, 5, 3, 1]];
+const SHAPES: number[][] = [[], [7], [5, 3], [4, 3, 6], [3, 3, 4, 5], [1, 1, 8, 16], [2, 5, 3, 1], [1, 6], [1, 1, 1, 4]];
 
 describe.each(BACKENDS)('unitwiseNorm on %s', (backend) => {
   beforeAll(() => useBackend(backend));
@@ -48,6 +48,13 @@ describe.each(BACKENDS)('unitwiseNorm on %s', (backend) => {
     const elementwise = unitwiseNorm(x, []);
     expect(closeness(elementwise.dataSync(), Float32Array.from(data).map(Math.abs))).toBeLessThan(1);
     tf.dispose([x, perOut, neg, all, elementwise]);
+  });
+
+  it('is differentiable (d|x|/dx = x/|x| per unit)', () => {
+    const x = tf.tensor2d([[3, 1], [4, 1]]);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(unitwiseNorm(t)))(x);
+    expect(closeness(g.dataSync(), [0.6, Math.SQRT1_2, 0.8, Math.SQRT1_2])).toBeLessThan(1);
+    tf.dispose([x, g]);
   });
 
   it('rejects axes out of range with the rank and the fix', () => {

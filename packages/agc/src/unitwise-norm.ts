@@ -56,17 +56,21 @@ export function unitShape(shape: readonly number[], axes: readonly number[]): nu
  * When the reduced axes lead (the default rule: every axis but the last) the tensor is a
  * [rows, units] matrix and the reduction runs down its columns. Reducing a non-last axis with
  * `tf.sum` costs a full transpose first, so instead: the cpu backend runs one fused kernel
- * (see fused-kernels.ts), other backends an average pool over a [1, rows, 1, units] view (one
+ * (see fused-kernels.ts; only when `fused`, since it has no gradient), other backends an average pool over a [1, rows, 1, units] view (one
  * vectorised pass on wasm/XNNPACK and webgpu), times `rows`.
  */
-export function unitSumSquares(x: tf.Tensor, axes: readonly number[]): tf.Tensor1D {
+export function unitSumSquares(x: tf.Tensor, axes: readonly number[], options: { fused?: boolean } = {}): tf.Tensor1D {
   return tf.tidy(() => {
     const xf = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
     const units = unitCount(x.shape, axes);
     const leading = axes.every((a, i) => a === i);
     if (axes.length > 0 && leading && units > 1) {
       const rows = x.size / units;
-      if (hasFusedKernel(UNIT_SUM_SQUARES)) return runFused(UNIT_SUM_SQUARES, { x: xf }, { units }) as tf.Tensor1D;
+      if (rows === 0) return tf.zeros([units]) as tf.Tensor1D;
+      // One row: its squares are the sums (XNNPACK also rejects a 1×1 pool).
+      if (rows === 1) return tf.reshape(tf.square(xf), [units]) as tf.Tensor1D;
+      // The fused kernels have no gradient: only AGC itself, never differentiated, uses them.
+      if (options.fused && hasFusedKernel(UNIT_SUM_SQUARES)) return runFused(UNIT_SUM_SQUARES, { x: xf }, { units }) as tf.Tensor1D;
       const pooled = tf.avgPool(tf.reshape(tf.square(xf), [1, rows, 1, units]) as tf.Tensor4D, [rows, 1], [rows, 1], 'valid');
       return tf.reshape(tf.mul(pooled, rows), [units]);
     }
@@ -84,7 +88,7 @@ export function scaleUnits(x: tf.Tensor, scale: tf.Tensor1D, axes: readonly numb
   return tf.tidy(() => {
     const units = scale.size;
     const leading = axes.every((a, i) => a === i);
-    if (axes.length > 0 && leading && units > 1 && x.dtype === 'float32') {
+    if (axes.length > 0 && leading && units > 1 && x.dtype === 'float32' && x.size > 0) {
       if (hasFusedKernel(SCALE_UNITS)) return runFused(SCALE_UNITS, { x, scale });
       // Broadcasting a rank-1 vector over a 2-D view is far cheaper than over the original rank.
       return tf.reshape(tf.mul(tf.reshape(x, [x.size / units, units]), scale), x.shape);

@@ -148,6 +148,37 @@ describe.each(BACKENDS)('withAGC on %s', (backend) => {
     single.dispose();
   });
 
+  it('accumulation leaks no tensors per step, checks shapes before summing, and averages every pending sum', () => {
+    const a = variable([3, 2], 30);
+    const b = variable([2], 31);
+    const ga = tf.fill([3, 2], 0.1);
+    const gb = tf.fill([2], 0.2);
+    const opt = withAGC(tf.train.sgd(1), { clipping: 1, accumulationSteps: 2 });
+    const bBefore = b.dataSync().slice();
+    opt.applyGradients({ [a.name]: ga, [b.name]: gb });
+    opt.applyGradients({ [a.name]: ga }); // b absent from the last call: its pending sum is still averaged
+    expect(closeness(b.dataSync(), bBefore.map((v) => v - 0.1), 1e-5, 1e-7)).toBeLessThan(1);
+    const live = tf.memory().numTensors;
+    for (let i = 0; i < 4; i++) opt.applyGradients({ [a.name]: ga, [b.name]: gb });
+    expect(tf.memory().numTensors).toBe(live);
+    const wrong = tf.ones([2, 3]);
+    expect(() => opt.applyGradients({ [a.name]: wrong })).toThrow(/shape \[2, 3\] but the parameter has shape \[3, 2\]/);
+    tf.dispose([ga, gb, wrong]);
+    opt.dispose();
+  });
+
+  it('skips null gradients (variables without gradient), in map and array form', () => {
+    const v = variable([2, 2], 40);
+    const before = v.dataSync().slice();
+    const g = tf.fill([2, 2], 1e-4);
+    const opt = withAGC(tf.train.sgd(1));
+    opt.applyGradients({ [v.name]: g, 'not/trained': null as unknown as tf.Tensor });
+    opt.applyGradients([{ name: v.name, tensor: g }, { name: 'not/trained', tensor: null as unknown as tf.Tensor }]);
+    expect(v.dataSync()[0]).not.toBe(before[0]);
+    g.dispose();
+    opt.dispose();
+  });
+
   it('exposes the inner weights (and partial sums) through getWeights/setWeights', async () => {
     const v = variable([3, 2], 16);
     const g = tf.fill([3, 2], 0.5);

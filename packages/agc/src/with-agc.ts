@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 /** A named tensor (tfjs-core's io type, not re-exported at its top level). */
 type NamedTensor = { name: string; tensor: tf.Tensor };
 import { clipGradients, type AxesResolver, type ClipStat } from './clip-gradients.js';
-import { resolveClipOptions } from './adaptive-clip.js';
+import { checkSameShape, resolveClipOptions } from './adaptive-clip.js';
 import { AgcError, AgcRangeError } from './errors.js';
 import type { ExcludeSpec } from './exclude.js';
 
@@ -76,11 +76,29 @@ function deserializeExclude(value: unknown): ExcludeSpec | undefined {
   return undefined;
 }
 
+/** A name → gradient map without the null entries tfjs uses for variables without gradient. */
 function toGradMap(variableGradients: tf.NamedTensorMap | NamedTensor[]): tf.NamedTensorMap {
-  if (!Array.isArray(variableGradients)) return variableGradients;
+  const entries = Array.isArray(variableGradients)
+    ? variableGradients.map(({ name, tensor }) => [name, tensor] as const)
+    : Object.entries(variableGradients);
   const map: tf.NamedTensorMap = {};
-  for (const { name, tensor } of variableGradients) if (tensor != null) map[name] = tensor;
+  for (const [name, tensor] of entries) if (tensor != null) map[name] = tensor;
   return map;
+}
+
+/** The registered variable of each name; AGC clips against its current value. */
+function variablesOf(names: Iterable<string>): Record<string, tf.Variable> {
+  const registered = tf.engine().registeredVariables;
+  const params: Record<string, tf.Variable> = {};
+  for (const name of names) {
+    const v = registered[name];
+    if (v === undefined) {
+      throw new AgcError('MISSING_PARAM', `Gradient '${name}' names no registered variable; AGC needs the variable's current value. ` +
+        'Pass gradients keyed by variable name (as tf.variableGrads returns them).');
+    }
+    params[name] = v;
+  }
+  return params;
 }
 
 /** An optimizer that clips with AGC, then delegates to `inner`. Create it with `withAGC`. */
@@ -96,6 +114,7 @@ export class AgcOptimizer extends tf.Optimizer {
   private readonly accumulators = new Map<string, tf.Variable>();
   private accumulated = 0;
   private readonly id = instanceCounter++;
+  private restores = 0;
 
   constructor(inner: tf.Optimizer, options: WithAgcOptions = {}) {
     super();
@@ -121,33 +140,29 @@ export class AgcOptimizer extends tf.Optimizer {
 
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const grads = toGradMap(variableGradients);
-    const registered = tf.engine().registeredVariables;
-    const params: Record<string, tf.Variable> = {};
-    for (const name of Object.keys(grads)) {
-      const v = registered[name];
-      if (v === undefined) {
-        throw new AgcError('MISSING_PARAM', `Gradient '${name}' names no registered variable; AGC needs the variable's current value. ` +
-          'Pass gradients keyed by variable name (as tf.variableGrads returns them).');
-      }
-      params[name] = v;
-    }
+    const params = variablesOf(Object.keys(grads));
     if (this.accumulationSteps === 1) {
       this.clipAndApply(grads, params);
       return;
     }
+    for (const [name, g] of Object.entries(grads)) checkSameShape(name, g, params[name]!);
     this.accumulate(grads);
     this.accumulated += 1;
     if (this.accumulated < this.accumulationSteps) return;
+    // Average every partial sum, also of variables absent from this last call.
+    const names = [...this.accumulators.keys()];
     const averaged = tf.tidy(() => {
       const out: tf.NamedTensorMap = {};
-      for (const name of Object.keys(grads)) out[name] = tf.div(this.accumulators.get(name)!, this.accumulationSteps);
+      for (const name of names) out[name] = tf.div(this.accumulators.get(name)!, this.accumulationSteps);
       return out;
     });
     try {
-      this.clipAndApply(averaged, params);
+      this.clipAndApply(averaged, variablesOf(names));
     } finally {
       tf.dispose(averaged);
-      for (const acc of this.accumulators.values()) acc.assign(tf.zerosLike(acc));
+      tf.tidy(() => {
+        for (const acc of this.accumulators.values()) acc.assign(tf.zerosLike(acc));
+      });
       this.accumulated = 0;
     }
   }
@@ -198,19 +213,31 @@ export class AgcOptimizer extends tf.Optimizer {
 
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     const innerWeights: NamedTensor[] = [];
+    const sums: NamedTensor[] = [];
+    let accumulated = 0;
     for (const w of weightValues) {
-      if (w.name === ACCUMULATED_STEPS) {
-        this.accumulated = (await w.tensor.data())[0]!;
-      } else if (w.name.endsWith(ACCUMULATOR_SUFFIX)) {
-        const name = w.name.slice(0, -ACCUMULATOR_SUFFIX.length);
-        const existing = this.accumulators.get(name);
-        if (existing) existing.assign(w.tensor);
-        else this.accumulators.set(name, tf.variable(w.tensor, false, `${name}${ACCUMULATOR_SUFFIX}_${this.id}`));
-      } else {
-        innerWeights.push(w);
-      }
+      if (w.name === ACCUMULATED_STEPS) accumulated = (await w.tensor.data())[0]!;
+      else if (w.name.endsWith(ACCUMULATOR_SUFFIX)) sums.push(w);
+      else innerWeights.push(w);
     }
-    await this.inner.setWeights(innerWeights);
+    await this.inner.setWeights(innerWeights as never);
+    // Partial sums belong to variables by name. If one is not registered here (e.g. a model loaded
+    // twice in one process gets '_1' names), the half-accumulated step cannot be completed exactly:
+    // drop it and start the next accumulation from zero.
+    const registered = tf.engine().registeredVariables;
+    const orphan = sums.some((w) => registered[w.name.slice(0, -ACCUMULATOR_SUFFIX.length)] === undefined);
+    if (orphan && accumulated > 0) {
+      console.warn('@nf/agc: pending accumulated gradients refer to variables that do not exist here; they are dropped and accumulation restarts.');
+    }
+    for (const acc of this.accumulators.values()) acc.dispose();
+    this.accumulators.clear();
+    this.accumulated = orphan ? 0 : accumulated;
+    if (orphan) return;
+    for (const w of sums) {
+      const name = w.name.slice(0, -ACCUMULATOR_SUFFIX.length);
+      this.accumulators.set(name, tf.variable(w.tensor, false, `${name}${ACCUMULATOR_SUFFIX}_${this.id}_${this.restores}`));
+    }
+    this.restores += 1;
   }
 
   override getConfig(): tf.serialization.ConfigDict {
