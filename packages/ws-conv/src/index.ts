@@ -1,0 +1,21 @@
+import './register.js';
+
+export { standardizeWeight, checkConvention, DEFAULT_WS_EPS, WS_CONVENTIONS, type StandardizeOptions, type WsConvention } from './standardize-weight.js';
+export { groupedConv2d, type GroupedConv2dOptions } from './grouped-conv2d.js';
+export { samePadding, symmetricPadding, resolvePadding, type Padding, type ExplicitPadding } from './padding.js';
+export { groupNorm, type GroupNormOptions } from './group-norm.js';
+export {
+  ACTIVATION_GAMMA,
+  ACTIVATIONS,
+  gammaOf,
+  computeGamma,
+  computeGammaTf,
+  scaledActivation,
+  type ActivationName,
+} from './activation-gamma.js';
+export { WSConv2D, wsConv2d, type WSConv2DArgs } from './ws-conv2d-layer.js';
+export { GroupedConv2D, groupedConv2dLayer, type GroupedConv2DArgs } from './grouped-conv2d-layer.js';
+export { GroupNormalization, groupNormalization, type GroupNormalizationArgs } from './group-norm-layer.js';
+export { FanInNormal, type InitializerSpec } from './initializers.js';
+export { foldWeightStandardization } from './fold-weights.js';
+export { WsConvError, isNfError, type WsConvErrorCode } from './errors.js';

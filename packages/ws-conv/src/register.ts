@@ -1,0 +1,14 @@
+/**
+ * Side effects of importing @nf/ws-conv: its layers and initializer are registered for
+ * serialization, so models using them save and load through any tf.io handler
+ * (tfjs ignores customObjects on load: tensorflow/tfjs#8179).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { GroupNormalization } from './group-norm-layer.js';
+import { GroupedConv2D } from './grouped-conv2d-layer.js';
+import { FanInNormal } from './initializers.js';
+import { WSConv2D } from './ws-conv2d-layer.js';
+
+for (const cls of [WSConv2D, GroupedConv2D, GroupNormalization, FanInNormal]) {
+  tf.serialization.registerClass(cls as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+}
