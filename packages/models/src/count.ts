@@ -1,0 +1,41 @@
+/**
+ * Parameter and multiply-accumulate counts from the table alone, without building anything
+ * (F7 has ~500M parameters). Counting rules as DeepMind's `count_flops` / the README figures:
+ * a conv costs out_h·out_w·(in/groups)·k²·out MACs; SE 2·hidden·C; the classifier C·classes.
+ */
+import { modelConfigs, type ModelName } from './model-configs.js';
+import type { NfConfig } from './nf-config.js';
+import { allConvs, stagePlan } from './stage-plan.js';
+import { ModelsError } from './errors.js';
+
+export function resolveConfig(nameOrConfig: ModelName | NfConfig): NfConfig {
+  if (typeof nameOrConfig !== 'string') return nameOrConfig;
+  const config = (modelConfigs as Record<string, NfConfig>)[nameOrConfig];
+  if (!config) {
+    throw new ModelsError('UNKNOWN_MODEL', `Unknown model '${nameOrConfig}'; known: ${Object.keys(modelConfigs).join(', ')}.`);
+  }
+  return config;
+}
+
+export function countParams(nameOrConfig: ModelName | NfConfig): number {
+  const config = resolveConfig(nameOrConfig);
+  const plan = stagePlan(config);
+  let n = 0;
+  for (const c of allConvs(plan)) n += c.kernel * c.kernel * (c.inChannels / c.groups) * c.outChannels + 2 * c.outChannels; // w, bias, gain
+  for (const b of plan.blocks) {
+    if (b.se) n += 2 * b.se.channels * b.se.hidden + b.se.hidden + b.se.channels;
+    if (config.skipInit) n += 1;
+  }
+  if (plan.numClasses > 0) n += plan.numFeatures * plan.numClasses + plan.numClasses;
+  return n;
+}
+
+export function countMacs(nameOrConfig: ModelName | NfConfig, resolution?: number): number {
+  const config = resolveConfig(nameOrConfig);
+  const plan = stagePlan(config, resolution ?? config.testSize);
+  let n = 0;
+  for (const c of allConvs(plan)) n += c.outSize * c.outSize * (c.inChannels / c.groups) * c.kernel * c.kernel * c.outChannels;
+  for (const b of plan.blocks) if (b.se) n += 2 * b.se.hidden * b.se.channels;
+  if (plan.numClasses > 0) n += plan.numFeatures * plan.numClasses;
+  return n;
+}

@@ -1,0 +1,90 @@
+/**
+ * The typed configuration of every Normalizer-Free network: one readonly record per model,
+ * as timm's `NfCfg` (timm/models/nfnet.py) — the knobs of DeepMind's nfnet.py / nf_resnet.py /
+ * nf_regnet.py expressed in one shape. Defaults and their sources are in model-configs.ts.
+ */
+import { ModelsError } from './errors.js';
+
+export type StemType = 'deep_quad' | '7x7_pool' | '3x3';
+export type Padding = 'same' | 'symmetric';
+
+export interface NfConfig {
+  /** Blocks per stage. */
+  readonly depths: readonly number[];
+  /** Output channels per stage (before `widthFactor`). */
+  readonly channels: readonly number[];
+  /** Residual scale α (paper: 0.2). */
+  readonly alpha: number;
+  /** 'deep_quad' (NFNet: 4 convs, stride 4), '7x7_pool' (ResNet: 7×7 conv + max pool), '3x3' (RegNet). */
+  readonly stemType: StemType;
+  /** Stem output channels (deep_quad: the 4 convs have /8, /4, /2, ×1 of it). Default: channels[0]. */
+  readonly stemChannels?: number;
+  /** Channels per group in the 3×3 convs; undefined = no groups. */
+  readonly groupSize?: number;
+  /** Bottleneck width ratio: of the block output (ResNet/NFNet) or input (RegNet, `reg`). */
+  readonly bottleRatio: number;
+  /** Multiplies every stage width and the final conv (RegNet 0.75). */
+  readonly widthFactor: number;
+  /** Channels are rounded to multiples of this (timm `ch_div`). */
+  readonly channelDivisor: number;
+  /** Squeeze-excite hidden ratio; undefined = no SE. */
+  readonly seRatio?: number;
+  /** SE output multiplier (paper's ×2). */
+  readonly attnGain: number;
+  /** RegNet style: expand from input channels, SE between the 3×3 and last 1×1, first block ratio 1. */
+  readonly reg: boolean;
+  /** NFNet's second 3×3 grouped conv. */
+  readonly extraConv: boolean;
+  /** Width of the final 1×1 conv; 0 = none. */
+  readonly numFeatures: number;
+  /** Activation name (see @nf/ws-conv gammaOf). */
+  readonly activation: string;
+  /** Apply gamma in the activation (DeepMind) rather than folding it into the convs (timm-native). */
+  readonly gammaInAct: boolean;
+  /** 'same' = TensorFlow SAME everywhere (DeepMind weights); 'symmetric' = PyTorch k//2. */
+  readonly padding: Padding;
+  /** Weight-standardization convention and eps (timm: 1e-5 added to the variance). */
+  readonly wsConvention: 'deepmind' | 'timm';
+  readonly wsEps: number;
+  /** A zero-initialised scalar gain per block (DeepMind SkipInit). Otherwise the last conv's gain starts at 0. */
+  readonly skipInit: boolean;
+  /** Classifier init: zeros, or N(0, 0.01²). */
+  readonly zeroInitFc: boolean;
+  /** Number of classes; 0 = no classifier (features only). */
+  readonly numClasses: number;
+  /** Input channels. */
+  readonly inChannels: number;
+  /** Dropout on pooled features (training only). */
+  readonly dropRate: number;
+  /** Stochastic depth: linear in block index up to this rate (training only). */
+  readonly dropPathRate: number;
+  /** Train and test input resolution (square). */
+  readonly trainSize: number;
+  readonly testSize: number;
+}
+
+/** Checks a (possibly user-overridden) config; throws one line naming the field. */
+export function validateNfConfig(config: NfConfig, where = 'NfConfig'): NfConfig {
+  const fail = (field: string, why: string, value: unknown) => {
+    throw new ModelsError('BAD_CONFIG', `${where}: ${field} ${why}, received ${JSON.stringify(value)}.`);
+  };
+  const posInts = (field: string, v: readonly number[]) => {
+    if (!Array.isArray(v) || v.length === 0 || !v.every((x) => Number.isInteger(x) && x > 0)) fail(field, 'must be a non-empty list of positive integers', v);
+  };
+  posInts('depths', config.depths);
+  posInts('channels', config.channels);
+  if (config.depths.length !== config.channels.length) fail('channels', `must have one entry per stage (${config.depths.length})`, config.channels);
+  if (!(config.alpha > 0)) fail('alpha', 'must be > 0', config.alpha);
+  if (!['deep_quad', '7x7_pool', '3x3'].includes(config.stemType)) fail('stemType', "must be 'deep_quad', '7x7_pool' or '3x3'", config.stemType);
+  if (config.groupSize !== undefined && !(Number.isInteger(config.groupSize) && config.groupSize > 0)) fail('groupSize', 'must be a positive integer or undefined', config.groupSize);
+  if (!(config.bottleRatio > 0)) fail('bottleRatio', 'must be > 0', config.bottleRatio);
+  if (!(config.widthFactor > 0)) fail('widthFactor', 'must be > 0', config.widthFactor);
+  if (config.seRatio !== undefined && !(config.seRatio > 0 && config.seRatio <= 1)) fail('seRatio', 'must be in (0, 1] or undefined', config.seRatio);
+  if (!(Number.isInteger(config.numFeatures) && config.numFeatures >= 0)) fail('numFeatures', 'must be an integer >= 0', config.numFeatures);
+  if (!(Number.isInteger(config.numClasses) && config.numClasses >= 0)) fail('numClasses', 'must be an integer >= 0', config.numClasses);
+  if (!(Number.isInteger(config.inChannels) && config.inChannels > 0)) fail('inChannels', 'must be a positive integer', config.inChannels);
+  if (!(config.dropRate >= 0 && config.dropRate < 1)) fail('dropRate', 'must be in [0, 1)', config.dropRate);
+  if (!(config.dropPathRate >= 0 && config.dropPathRate < 1)) fail('dropPathRate', 'must be in [0, 1)', config.dropPathRate);
+  if (!['same', 'symmetric'].includes(config.padding)) fail('padding', "must be 'same' or 'symmetric'", config.padding);
+  return config;
+}
