@@ -10,7 +10,7 @@ import { configOf, countParams, createModel, listModels, loadModel, saveModel, M
 const TINY = { depths: [1, 1, 1, 1], numClasses: 5 };
 function tinyOverrides(name: ModelName) {
   if (name.startsWith('nf_regnet')) return { ...TINY, channels: [16, 24, 32, 40] };
-  if (name.startsWith('nf_resnet')) return { ...TINY, channels: [32, 64, 96, 128], stemChannels: 16 };
+  if (name.startsWith('nf_resnet') || name.startsWith('resnet')) return { ...TINY, channels: [32, 64, 96, 128], stemChannels: 16, normGroups: 4 };
   if (name === 'nfnet_tiny_mnist') return {};
   return { ...TINY, channels: [16, 32, 48, 64], stemChannels: 16, groupSize: 8, numFeatures: 64 };
 }
@@ -107,6 +107,20 @@ describe('createModel details (cpu)', () => {
     loaded.dispose();
     await expect(loadModel(path.join(root, 'nope'))).rejects.toThrow(/Cannot read a model from .*nope.*model\.json/);
   });
+
+  it('baselines share the NF-ResNet topology; only normalization differs', () => {
+    const bn = createModel('resnet26_v2_bn');
+    const gn = createModel('resnet26_v2_gnws');
+    const nf = createModel('nf_resnet26');
+    const convNames = (m: tf.LayersModel) => m.layers.filter((l) => /Conv2D$/.test(l.getClassName())).map((l) => l.name);
+    expect(convNames(bn)).toEqual(convNames(nf));
+    expect(convNames(gn)).toEqual(convNames(nf));
+    expect(bn.layers.filter((l) => l.getClassName() === 'BatchNormalization').length).toBe(8 * 3 + 1);
+    expect(gn.layers.filter((l) => l.getClassName() === 'GroupNormalization').length).toBe(8 * 3 + 1);
+    expect(bn.countParams()).toBe(countParams('resnet26_v2_bn'));
+    expect(gn.countParams()).toBe(countParams('resnet26_v2_gnws'));
+    [bn, gn, nf].forEach((m) => m.dispose());
+  }, 60_000);
 
   it('rejects unknown models and bad overrides with the field name', () => {
     expect(() => createModel('resnet_999' as ModelName)).toThrow(ModelsError);

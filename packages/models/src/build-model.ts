@@ -5,7 +5,7 @@
  * Reference: timm NormFreeNet / NormFreeBlock forward, DM nfnet.py NFNet / NFBlock.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import { gammaOf, symmetricPadding, WSConv2D } from '@nf/ws-conv';
+import { gammaOf, GroupedConv2D, GroupNormalization, symmetricPadding, WSConv2D } from '@nf/ws-conv';
 import { modelConfigs, type ModelName } from './model-configs.js';
 import { validateNfConfig, type NfConfig } from './nf-config.js';
 import { stagePlan, type ConvPlan } from './stage-plan.js';
@@ -34,26 +34,38 @@ export function configOf(nameOrConfig: ModelName | NfConfig, overrides: NfOverri
 export function createModel(nameOrConfig: ModelName | NfConfig, overrides: NfOverrides = {}): tfl.LayersModel {
   const config = configOf(nameOrConfig, overrides);
   const plan = stagePlan(config);
-  const gamma = gammaOf(config.activation);
+  const normalized = config.norm !== 'none';
+  const gamma = normalized ? 1 : gammaOf(config.activation);
   const actGamma = config.gammaInAct ? gamma : 1;
   const convGamma = config.gammaInAct ? 1 : gamma;
 
-  const conv = (c: ConvPlan, x: Sym, opts: { gainZero?: boolean } = {}): Sym =>
-    new WSConv2D({
+  const conv = (c: ConvPlan, x: Sym, opts: { gainZero?: boolean } = {}): Sym => {
+    const common = {
       name: c.name,
       filters: c.outChannels,
       kernelSize: c.kernel,
       strides: c.stride,
       groups: c.groups,
-      padding: config.padding === 'same' ? 'same' : symmetricPadding(c.kernel, c.stride),
+      padding: config.padding === 'same' ? ('same' as const) : symmetricPadding(c.kernel, c.stride),
+    };
+    // Baselines: plain convs before batch norm; plain-WS convs before group norm (no bias, no gain).
+    if (config.norm === 'batch') return new GroupedConv2D({ ...common, useBias: false, kernelInitializer: 'fanInNormal' }).apply(x) as Sym;
+    if (config.norm === 'group') return new WSConv2D({ ...common, useBias: false, useGain: false, convention: 'plain' }).apply(x) as Sym;
+    return new WSConv2D({
+      ...common,
       convention: config.wsConvention,
       eps: config.wsEps,
       // timm-native models fold gamma into every conv, the first stem conv included.
       gamma: convGamma,
       ...(opts.gainZero ? { gainInitializer: 'zeros' } : {}),
     }).apply(x) as Sym;
-  const act = (name: string, x: Sym, scale = 1): Sym =>
-    new ScaledActivation({ name, activation: config.activation, scale: actGamma * scale }).apply(x) as Sym;
+  };
+  const act = (name: string, x: Sym, scale = 1): Sym => {
+    let h = x;
+    if (config.norm === 'batch') h = tfl.layers.batchNormalization({ name: name.replace(/act(\w*)$/, 'norm$1'), axis: -1, epsilon: 1e-5 }).apply(h) as Sym;
+    if (config.norm === 'group') h = new GroupNormalization({ name: name.replace(/act(\w*)$/, 'norm$1'), groups: config.normGroups }).apply(h) as Sym;
+    return new ScaledActivation({ name, activation: config.activation, scale: actGamma * (normalized ? 1 : scale) }).apply(h) as Sym;
+  };
 
   const input = tfl.input({ shape: [null, null, config.inChannels], name: 'input' });
   let x: Sym = input;
@@ -78,7 +90,7 @@ export function createModel(nameOrConfig: ModelName | NfConfig, overrides: NfOve
     if (b.se?.position === 'mid') h = new SqueezeExcite({ name: `${b.name}.attn`, hidden: b.se.hidden, gain: config.attnGain }).apply(h) as Sym;
     h = conv(convs.conv3!, act(`${b.name}.act3`, h), { gainZero: !config.skipInit });
     if (b.se?.position === 'last') h = new SqueezeExcite({ name: `${b.name}.attn_last`, hidden: b.se.hidden, gain: config.attnGain }).apply(h) as Sym;
-    x = new NfResidual({ name: `${b.name}.residual`, alpha: b.alpha, skipGain: config.skipInit, dropRate: b.dropPath }).apply([h, shortcut]) as Sym;
+    x = new NfResidual({ name: `${b.name}.residual`, alpha: b.alpha, skipGain: config.skipInit && !normalized, dropRate: b.dropPath }).apply([h, shortcut]) as Sym;
   }
   if (plan.finalConv) x = conv(plan.finalConv, x);
   x = act('final_act', x);

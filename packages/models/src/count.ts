@@ -20,12 +20,19 @@ export function resolveConfig(nameOrConfig: ModelName | NfConfig): NfConfig {
 export function countParams(nameOrConfig: ModelName | NfConfig): number {
   const config = resolveConfig(nameOrConfig);
   const plan = stagePlan(config);
+  const normalized = config.norm !== 'none';
+  // Per channel: BN has gamma, beta and two moving statistics; GN gamma and beta.
+  const perChannel = config.norm === 'batch' ? 4 : 2;
   let n = 0;
-  for (const c of allConvs(plan)) n += c.kernel * c.kernel * (c.inChannels / c.groups) * c.outChannels + 2 * c.outChannels; // w, bias, gain
+  for (const c of allConvs(plan)) {
+    n += c.kernel * c.kernel * (c.inChannels / c.groups) * c.outChannels + (normalized ? 0 : 2 * c.outChannels); // w (+ bias, gain)
+  }
   for (const b of plan.blocks) {
     if (b.se) n += 2 * b.se.channels * b.se.hidden + b.se.hidden + b.se.channels;
-    if (config.skipInit) n += 1;
+    if (config.skipInit && !normalized) n += 1;
+    if (normalized) n += perChannel * (b.inChannels + b.mid * (config.extraConv ? 3 : 2));
   }
+  if (normalized) n += perChannel * plan.numFeatures;
   if (plan.numClasses > 0) n += plan.numFeatures * plan.numClasses + plan.numClasses;
   return n;
 }

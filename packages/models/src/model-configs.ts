@@ -19,6 +19,8 @@ const BASE = {
   numClasses: 1000,
   inChannels: 3,
   dropPathRate: 0,
+  norm: 'none' as const,
+  normGroups: 32,
 };
 
 /** F-variant depths ×N, DeepMind's resolutions and dropout (base.py nfnet_params). */
@@ -83,6 +85,11 @@ function nfResnet(depths: number[]): NfConfig {
   };
 }
 
+/** A normalized baseline with an NF-ResNet's depths (see NfConfig.norm). */
+function baseline(depths: number[], norm: 'batch' | 'group'): NfConfig {
+  return { ...nfResnet(depths), norm, alpha: 1, activation: 'relu' };
+}
+
 /** NF-RegNet-B (timm `_nfreg_cfg`, DM nf_regnet.py): width 0.75, expansion 2.25 of input, group 8, SE in the middle. */
 function nfRegnet(depths: number[], channels: number[], train: number, test: number, drop: number): NfConfig {
   return {
@@ -125,6 +132,10 @@ export const modelConfigs = {
   nf_resnet26: nfResnet([2, 2, 2, 2]),
   nf_resnet50: nfResnet([3, 4, 6, 3]),
   nf_resnet101: nfResnet([3, 4, 23, 3]),
+  resnet26_v2_bn: baseline([2, 2, 2, 2], 'batch'),
+  resnet50_v2_bn: baseline([3, 4, 6, 3], 'batch'),
+  resnet26_v2_gnws: baseline([2, 2, 2, 2], 'group'),
+  resnet50_v2_gnws: baseline([3, 4, 6, 3], 'group'),
   nf_regnet_b0: nfRegnet([1, 3, 6, 6], [48, 104, 208, 440], 192, 256, 0.2),
   nf_regnet_b1: nfRegnet([2, 4, 7, 7], [48, 104, 208, 440], 240, 256, 0.2),
   /** A tiny NFNet for 28×28 grayscale images (the trainer's default preset). */

@@ -58,6 +58,14 @@ export interface NfConfig {
   readonly dropRate: number;
   /** Stochastic depth: linear in block index up to this rate (training only). */
   readonly dropPathRate: number;
+  /**
+   * 'none' (normalizer-free). Baselines with the same depths: 'batch' = batch-normalized
+   * pre-activation ResNet-v2 (plain convs, BN→ReLU before each conv, final BN); 'group' = Group Norm
+   * with plain Weight Standardization (Qiao et al.). Both use α = 1 and no β, gamma or skip gain.
+   */
+  readonly norm: 'none' | 'batch' | 'group';
+  /** Groups of the Group Norm baseline. */
+  readonly normGroups: number;
   /** Train and test input resolution (square). */
   readonly trainSize: number;
   readonly testSize: number;
@@ -85,6 +93,7 @@ export function validateNfConfig(config: NfConfig, where = 'NfConfig'): NfConfig
   if (!(Number.isInteger(config.inChannels) && config.inChannels > 0)) fail('inChannels', 'must be a positive integer', config.inChannels);
   if (!(config.dropRate >= 0 && config.dropRate < 1)) fail('dropRate', 'must be in [0, 1)', config.dropRate);
   if (!(config.dropPathRate >= 0 && config.dropPathRate < 1)) fail('dropPathRate', 'must be in [0, 1)', config.dropPathRate);
+  if (!['none', 'batch', 'group'].includes(config.norm)) fail('norm', "must be 'none', 'batch' or 'group'", config.norm);
   if (!['same', 'symmetric'].includes(config.padding)) fail('padding', "must be 'same' or 'symmetric'", config.padding);
   return config;
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, useBackend } from '../test/backends.js';
-import { countParams, createModel, loadTimmCheckpoint, readSafetensors, saveTimmCheckpoint, configOf, ModelsError } from './index.js';
+import { countParams, createModel, loadTimmCheckpoint, loadHaikuCheckpoint, haikuToOurs, readSafetensors, saveTimmCheckpoint, configOf, ModelsError } from './index.js';
 
 const FIXTURES = new URL('../../../../shared/fixtures/', import.meta.url);
 const fixture = JSON.parse(readFileSync(new URL('tiny_dm_nfnet_public.json', FIXTURES), 'utf8')) as {
@@ -97,4 +97,34 @@ describe('timm checkpoints: strictness and export', () => {
       model.dispose();
     }
   }, 120_000);
+});
+
+describe('DeepMind (haiku) checkpoints, converted to .npz', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  it('the fixture under DeepMind names and layouts gives the same logits as the timm import', async () => {
+    const npz = new Uint8Array(readFileSync(new URL('../test/__fixtures__/tiny_dm_haiku.npz', import.meta.url)));
+    const model = createModel('dm_nfnet_f0', overlay);
+    const report = await loadHaikuCheckpoint(model, npz);
+    expect(report.loaded.length).toBe(94);
+    const [n, c, h, w] = fixture.input_shape as [number, number, number, number];
+    const x = tf.tensor(fixture.input_nhwc, [n, h, w, c]);
+    const logits = model.predict(x) as tf.Tensor;
+    const worst = Math.max(...Array.from(logits.dataSync()).map((v, i) => Math.abs(v - fixture.logits[i]!)));
+    expect(worst).toBeLessThan(1e-4);
+    tf.dispose([x, logits]);
+    const wrong = createModel('dm_nfnet_f0', { ...overlay, depths: [1, 1, 2, 1] });
+    await expect(loadHaikuCheckpoint(wrong, npz)).rejects.toThrow(/does not match the model \(missing 20: stages\.3\.0\.conv1\/kernel.*wrong shape 16: stages\.2\.1\.conv1\/kernel expected \[1,1,64,32\] received \[1,1,64,64\]/);
+    await expect(loadHaikuCheckpoint(wrong, new Uint8Array([0x80, 4, 0x95]))).rejects.toThrow(/is a Python pickle .*convert it once/);
+    model.dispose();
+    wrong.dispose();
+  });
+
+  it('maps haiku names as DeepMind numbers its blocks (first block unsuffixed)', () => {
+    expect(haikuToOurs('NFNet/~/nf_block/~/conv1b/w', [1, 2, 6, 3])).toBe('stages.0.0.conv2b/kernel');
+    expect(haikuToOurs('NFNet/~/nf_block_3/~/conv_shortcut/gain', [1, 2, 6, 3])).toBe('stages.2.0.downsample.conv/gain');
+    expect(haikuToOurs('NFNet/~/nf_block_11/skip_gain', [1, 2, 6, 3])).toBe('stages.3.2.residual/skip_gain');
+    expect(haikuToOurs('NFNet/~/nf_block_2/~/squeeze_excite/~/linear_1/b', [1, 2, 6, 3])).toBe('stages.1.1.attn_last/fc2_bias');
+    expect(haikuToOurs('NFNet/~/linear/w', [1])).toBe('head.fc/kernel');
+  });
 });

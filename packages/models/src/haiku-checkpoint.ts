@@ -1,0 +1,120 @@
+/**
+ * DeepMind's released NFNet checkpoints (`F0_haiku.npz` … — Python pickles written with dill,
+ * despite the name). TypeScript cannot unpickle safely, so they go through one documented
+ * conversion to a flat NumPy archive (keys `module/param`, e.g. `NFNet/~/stem_conv0/w`):
+ *
+ *   python3 -c "import dill,numpy as np,sys; p=dill.load(open(sys.argv[1],'rb')); np.savez(sys.argv[2], **{m+'/'+k: np.asarray(v, np.float32) for m,d in p.items() for k,v in d.items()})" F0_haiku.npz F0_flat.npz
+ *
+ * Names (nfnet-facts.md §8): stem_conv{i} → stem.conv{i+1}; nf_block{,_k}/~/conv0/conv1/conv1b/conv2 →
+ * stages.s.b.conv1/conv2/conv2b/conv3; conv_shortcut → downsample.conv; squeeze_excite/~/linear,
+ * linear_1 → attn_last fc1, fc2; nf_block skip_gain; final_conv; linear → head.fc. Layouts are
+ * already TensorFlow's (HWIO, [in, out]). Build the model with `createModel('dm_nfnet_fN')`; for
+ * DeepMind's exact numerics also override `{ wsConvention: 'deepmind', wsEps: 1e-4, activation: 'gelu_tanh' }`.
+ */
+import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tf from '@tensorflow/tfjs-core';
+import { readFile } from 'node:fs/promises';
+import { readNpz } from './npz.js';
+import type { LoadReport } from './timm-checkpoint.js';
+import type { NamedArray } from './safetensors.js';
+import { ModelsError } from './errors.js';
+
+const CONV_PART: Record<string, string> = { conv0: 'conv1', conv1: 'conv2', conv1b: 'conv2b', conv2: 'conv3', conv_shortcut: 'downsample.conv' };
+
+/** Our `layer/weight` name for a haiku key, given the blocks per stage. */
+export function haikuToOurs(key: string, depths: readonly number[]): string | undefined {
+  const blockName = (k: number): string => {
+    let rest = k;
+    for (let s = 0; s < depths.length; s++) {
+      if (rest < depths[s]!) return `stages.${s}.${rest}`;
+      rest -= depths[s]!;
+    }
+    return `stages.?.${k}`;
+  };
+  const param = (p: string) => ({ w: 'kernel', b: 'bias', bias: 'bias', gain: 'gain' })[p];
+  let m = /^NFNet\/~\/stem_conv(\d+)\/(w|gain|bias)$/.exec(key);
+  if (m) return `stem.conv${Number(m[1]) + 1}/${param(m[2]!)}`;
+  m = /^NFNet\/~\/final_conv\/(w|gain|bias)$/.exec(key);
+  if (m) return `final_conv/${param(m[1]!)}`;
+  m = /^NFNet\/~\/linear\/(w|b)$/.exec(key);
+  if (m) return `head.fc/${param(m[1]!)}`;
+  m = /^NFNet\/~\/nf_block(?:_(\d+))?(?:\/~\/(.+))?\/(\w+)$/.exec(key);
+  if (!m) return undefined;
+  const block = blockName(Number(m[1] ?? 0));
+  const [, , path, p] = m;
+  if (path === undefined) return p === 'skip_gain' ? `${block}.residual/skip_gain` : undefined;
+  if (CONV_PART[path]) return `${block}.${CONV_PART[path]}/${param(p!)}`;
+  if (path === 'squeeze_excite/~/linear') return `${block}.attn_last/fc1_${p === 'w' ? 'kernel' : 'bias'}`;
+  if (path === 'squeeze_excite/~/linear_1') return `${block}.attn_last/fc2_${p === 'w' ? 'kernel' : 'bias'}`;
+  return undefined;
+}
+
+/** Loads a converted DeepMind checkpoint (see the module comment); strict as `loadTimmCheckpoint`. */
+export async function loadHaikuCheckpoint(
+  model: tfl.LayersModel,
+  bytesOrPath: Uint8Array | string,
+  options: { strict?: boolean; depths?: readonly number[] } = {},
+): Promise<LoadReport> {
+  const where = typeof bytesOrPath === 'string' ? bytesOrPath : 'haiku checkpoint';
+  let bytes: Uint8Array;
+  try {
+    bytes = typeof bytesOrPath === 'string' ? new Uint8Array(await readFile(bytesOrPath)) : bytesOrPath;
+  } catch (e) {
+    throw new ModelsError('IO', `Cannot read checkpoint '${where}': ${(e as Error).message}.`);
+  }
+  if (bytes[0] === 0x80) {
+    throw new ModelsError('BAD_FILE', `${where} is a Python pickle (DeepMind's original format); convert it once with the one-liner in the @nf/models README ("DeepMind checkpoints").`);
+  }
+  const arrays = readNpz(bytes, where);
+  const depths = options.depths ?? inferDepths(model);
+  const byOurs = new Map<string, NamedArray>();
+  const report: LoadReport = { loaded: [], missing: [], unexpected: [], mismatched: [] };
+  for (const [key, value] of Object.entries(arrays)) {
+    const ours = haikuToOurs(key, depths);
+    if (ours === undefined) report.unexpected.push(key);
+    else byOurs.set(ours, value);
+  }
+  const targets: Array<[tfl.LayerVariable, NamedArray]> = [];
+  for (const layer of model.layers) {
+    for (const variable of layer.weights) {
+      const local = `${layer.name}/${variable.originalName.split('/').pop()}`;
+      const value = byOurs.get(local);
+      if (!value) {
+        report.missing.push(local);
+        continue;
+      }
+      byOurs.delete(local);
+      const want = variable.shape as number[];
+      if (want.length !== value.shape.length || want.some((d, i) => d !== value.shape[i])) {
+        report.mismatched.push({ key: local, expected: want, received: value.shape });
+        continue;
+      }
+      targets.push([variable, value]);
+    }
+  }
+  report.unexpected.push(...byOurs.keys());
+  const problems = report.missing.length + report.unexpected.length + report.mismatched.length;
+  if ((options.strict ?? true) && problems > 0) {
+    throw new ModelsError(
+      'WEIGHTS_MISMATCH',
+      `${where} does not match the model (missing ${report.missing.length}: ${report.missing.slice(0, 10).join(', ')}; unexpected ${report.unexpected.length}: ${report.unexpected.slice(0, 10).join(', ')}; wrong shape ${report.mismatched.length}: ${report.mismatched.slice(0, 10).map((m) => `${m.key} expected [${m.expected}] received [${m.received}]`).join('; ')}). Build the model with the checkpoint's variant, or pass { strict: false }.`,
+    );
+  }
+  for (const [variable, value] of targets) {
+    const t = tf.tensor(value.data, value.shape);
+    variable.write(t);
+    t.dispose();
+    report.loaded.push(variable.originalName);
+  }
+  return report;
+}
+
+/** Blocks per stage, read from the model's layer names. */
+function inferDepths(model: tfl.LayersModel): number[] {
+  const depths: number[] = [];
+  for (const layer of model.layers) {
+    const m = /^stages\.(\d+)\.(\d+)\.residual$/.exec(layer.name);
+    if (m) depths[Number(m[1])] = Math.max(depths[Number(m[1])] ?? 0, Number(m[2]) + 1);
+  }
+  return depths;
+}
