@@ -1,0 +1,34 @@
+/**
+ * Importing @nf/wasm-kernels registers its kernels for the 'wasm' backend (once; a kernel that is
+ * already registered — e.g. by a future tfjs release — is left alone).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
+
+/** Kernels missing upstream: added only where the backend has none. */
+export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [conv2dBackpropFilterKernel('wasm')];
+
+/** Kernels upstream has but runs slowly: replaced (the previous one is unregistered first). */
+export const WASM_FASTER_KERNELS: readonly tf.KernelConfig[] = [conv2dBackpropInputKernel('wasm')];
+
+export function registerWasmTrainingKernels(): string[] {
+  const added: string[] = [];
+  for (const config of WASM_TRAINING_KERNELS) {
+    if (tf.getKernel(config.kernelName, config.backendName) === undefined) {
+      tf.registerKernel(config);
+      added.push(config.kernelName);
+    }
+  }
+  for (const config of WASM_FASTER_KERNELS) {
+    const current = tf.getKernel(config.kernelName, config.backendName);
+    if (current?.kernelFunc === config.kernelFunc) continue;
+    if (current !== undefined && (current as { nfReplaced?: boolean }).nfReplaced) continue;
+    if (current !== undefined) tf.unregisterKernel(config.kernelName, config.backendName);
+    tf.registerKernel({ ...config, nfReplaced: true } as tf.KernelConfig);
+    added.push(config.kernelName);
+  }
+  return added;
+}
+
+registerWasmTrainingKernels();
