@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '../test/leak-check.js';
 import { BACKENDS, useBackend } from '../test/backends.js';
 import { closeness, mulberry32, randomNormal, refAdaptiveClip } from '../test/reference.js';
 import { adaptiveClip, AgcRangeError, isNfError } from './index.js';
@@ -14,13 +15,7 @@ function defaultReduce(rank: number): number[] {
 
 describe.each(BACKENDS)('adaptiveClip on %s', (backend) => {
   beforeAll(() => useBackend(backend));
-  let before = 0;
-  beforeEach(() => {
-    before = tf.memory().numTensors;
-  });
-  afterEach(() => {
-    expect(tf.memory().numTensors).toBe(before);
-  });
+  expectNoLeaks();
 
   for (const shape of SHAPES) {
     it.each(SCALES)(`matches the float64 reference, shape [${shape}], grad scale %s`, (scale) => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '../test/leak-check.js';
 import { BACKENDS, useBackend } from '../test/backends.js';
 import { closeness, mulberry32, randomNormal, refAdaptiveClip } from '../test/reference.js';
 import { AgcError, clipGradients, type ClipGradientsOptions } from './index.js';
@@ -37,13 +38,7 @@ function defaultReduce(rank: number): number[] {
 
 describe.each(BACKENDS)('clipGradients on %s', (backend) => {
   beforeAll(() => useBackend(backend));
-  let before = 0;
-  beforeEach(() => {
-    before = tf.memory().numTensors;
-  });
-  afterEach(() => {
-    expect(tf.memory().numTensors).toBe(before);
-  });
+  expectNoLeaks();
 
   const cases: Array<[string, ClipGradientsOptions, (name: string) => boolean, (name: string, rank: number) => number[]]> = [
     ['defaults', {}, () => false, (_, r) => defaultReduce(r)],

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '../test/leak-check.js';
 import { BACKENDS, useBackend } from '../test/backends.js';
 import { closeness, mulberry32, randomNormal, refUnitNorms } from '../test/reference.js';
 import { unitwiseNorm } from './index.js';
@@ -8,13 +9,7 @@ const SHAPES: number[][] = [[], [7], [5, 3], [4, 3, 6], [3, 3, 4, 5], [1, 1, 8, 
 
 describe.each(BACKENDS)('unitwiseNorm on %s', (backend) => {
   beforeAll(() => useBackend(backend));
-  let before = 0;
-  beforeEach(() => {
-    before = tf.memory().numTensors;
-  });
-  afterEach(() => {
-    expect(tf.memory().numTensors).toBe(before);
-  });
+  expectNoLeaks();
 
   it.each(SHAPES.map((s) => [JSON.stringify(s), s] as const))('default axes, shape %s', (_, shape) => {
     const rand = mulberry32(shape.length * 31 + 7);
