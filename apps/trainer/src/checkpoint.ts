@@ -1,0 +1,99 @@
+/**
+ * Checkpoints: a folder per step holding the model weights, the optimizer state, the EMA weights
+ * (safetensors, by variable name) and state.json (step, epoch, data position, RNG seed, config,
+ * package versions). Written atomically: temp folder, fsync of every file, rename; the last K are
+ * kept. A process killed mid-write leaves only a temp folder, which is ignored and cleaned up.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { readSafetensors, writeSafetensors, type NamedArray } from '@nf/models';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface CheckpointState {
+  step: number;
+  epoch: number;
+  /** Examples of the current epoch already consumed. */
+  index: number;
+  seed: number;
+  config: unknown;
+  metrics?: Record<string, number>;
+}
+
+const PREFIX = 'step-';
+
+async function writeSynced(file: string, data: Uint8Array | string): Promise<void> {
+  const handle = await open(file, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function tensorsOf(named: Array<{ name: string; tensor: tf.Tensor }>): Promise<Record<string, NamedArray>> {
+  const out: Record<string, NamedArray> = {};
+  for (const { name, tensor } of named) out[name] = { shape: tensor.shape, data: Float32Array.from(await tensor.data()) };
+  return out;
+}
+
+export interface CheckpointParts {
+  weights: tf.Variable[];
+  optimizer: tf.Optimizer;
+  ema?: Map<string, tf.Variable>;
+}
+
+export async function writeCheckpoint(dir: string, parts: CheckpointParts, state: CheckpointState, keep: number): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const name = `${PREFIX}${String(state.step).padStart(8, '0')}`;
+  const final = path.join(dir, name);
+  const temp = path.join(dir, `.tmp-${name}-${process.pid}`);
+  await rm(temp, { recursive: true, force: true });
+  await mkdir(temp);
+  const optimizerWeights = await parts.optimizer.getWeights();
+  await writeSynced(path.join(temp, 'model.safetensors'), writeSafetensors(await tensorsOf(parts.weights.map((v) => ({ name: v.name, tensor: v })))));
+  await writeSynced(path.join(temp, 'optimizer.safetensors'), writeSafetensors(await tensorsOf(optimizerWeights)));
+  if (parts.ema) {
+    await writeSynced(path.join(temp, 'ema.safetensors'), writeSafetensors(await tensorsOf([...parts.ema].map(([n, t]) => ({ name: n, tensor: t })))));
+  }
+  await writeSynced(path.join(temp, 'state.json'), JSON.stringify(state, null, 2));
+  await rm(final, { recursive: true, force: true });
+  await rename(temp, final);
+  const handle = await open(dir, 'r');
+  await handle.sync().catch(() => undefined);
+  await handle.close();
+  const all = (await listCheckpoints(dir)).slice(0, -keep);
+  for (const old of all) await rm(path.join(dir, old), { recursive: true, force: true });
+  return final;
+}
+
+/** Completed checkpoints, oldest first (temp folders of interrupted writes are not listed). */
+export async function listCheckpoints(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.filter((n) => n.startsWith(PREFIX)).sort();
+}
+
+export async function latestCheckpoint(dir: string): Promise<string | undefined> {
+  const all = await listCheckpoints(dir);
+  return all.length ? path.join(dir, all[all.length - 1]!) : undefined;
+}
+
+/** Restores weights, optimizer state and EMA into the given parts; returns the saved state. */
+export async function readCheckpoint(folder: string, parts: CheckpointParts): Promise<CheckpointState> {
+  const read = async (file: string) => readSafetensors(new Uint8Array(await readFile(path.join(folder, file))), path.join(folder, file)).tensors;
+  const weights = await read('model.safetensors');
+  for (const v of parts.weights) {
+    const t = weights[v.name];
+    if (!t) throw new Error(`checkpoint ${folder} has no weight '${v.name}'; was it written by another model?`);
+    tf.tidy(() => v.assign(tf.tensor(t.data, t.shape)));
+  }
+  const opt = await read('optimizer.safetensors');
+  const named = Object.entries(opt).map(([name, t]) => ({ name, tensor: tf.tensor(t.data, t.shape) }));
+  await parts.optimizer.setWeights(named);
+  tf.dispose(named.map((n) => n.tensor));
+  if (parts.ema) {
+    const ema = await read('ema.safetensors');
+    for (const [name, v] of parts.ema) tf.tidy(() => v.assign(tf.tensor(ema[name]!.data, ema[name]!.shape)));
+  }
+  return JSON.parse(await readFile(path.join(folder, 'state.json'), 'utf8')) as CheckpointState;
+}

@@ -1,0 +1,149 @@
+/**
+ * The training configuration: one typed record, named presets, and a validator that reports
+ * one line naming the key (unknown key, wrong type, impossible value). Recipe defaults follow
+ * deepmind-research nfnets/experiment_nfnets.py (nfnet-facts.md §6).
+ */
+export interface TrainConfig {
+  /** Model name from @nf/models' table, plus overrides of any config field. */
+  model: string;
+  modelOverrides: Record<string, unknown>;
+  dataset: 'fashion-mnist' | 'synthetic';
+  /** Directory of the full dataset; absent = the bundled subset. */
+  data?: string;
+  epochs: number;
+  batchSize: number;
+  /** Micro-batches per update; batchSize must divide by it. */
+  accumulation: number;
+  /** Peak learning rate at `batchSize` (DM scales 0.1 per 256 images). */
+  lr: number;
+  warmupEpochs: number;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  /** AGC lambda; 0 turns AGC off. */
+  clipping: number;
+  labelSmoothing: number;
+  /** EMA decay; 0 = off. Evaluation uses the EMA weights when on. */
+  emaDecay: number;
+  seed: number;
+  backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  /** Output directory: metrics.jsonl, checkpoints/, report.html, final model. */
+  out: string;
+  /** Checkpoint every N epochs (and at the end); keep the last K. */
+  checkpointEvery: number;
+  keepCheckpoints: number;
+  onNan: 'stop' | 'skip';
+  /** Limit training to this many steps (0 = no limit); for smoke runs. */
+  maxSteps: number;
+  /** Evaluate on at most this many test images (0 = all). */
+  evalLimit: number;
+}
+
+const FASHION: TrainConfig = {
+  model: 'nfnet_tiny_mnist',
+  modelOverrides: {},
+  dataset: 'fashion-mnist',
+  epochs: 3,
+  batchSize: 64,
+  accumulation: 1,
+  lr: 0.1,
+  warmupEpochs: 0.25,
+  momentum: 0.9,
+  nesterov: true,
+  weightDecay: 5e-5,
+  clipping: 0.01,
+  labelSmoothing: 0.1,
+  emaDecay: 0.999,
+  seed: 0,
+  backend: 'auto',
+  out: 'runs/fashion-mnist',
+  checkpointEvery: 1,
+  keepCheckpoints: 3,
+  onNan: 'stop',
+  maxSteps: 0,
+  evalLimit: 0,
+};
+
+export const PRESETS: Readonly<Record<string, TrainConfig>> = {
+  'fashion-mnist': FASHION,
+  synthetic: { ...FASHION, dataset: 'synthetic', epochs: 1, out: 'runs/synthetic' },
+  /** The reference recipe for F0 (bs 4096, lr 1.6, 360 epochs, AGC 0.01, wd 2e-5, EMA 0.99999). */
+  'imagenet-f0': {
+    ...FASHION,
+    model: 'dm_nfnet_f0',
+    dataset: 'synthetic',
+    epochs: 360,
+    batchSize: 4096,
+    lr: 1.6,
+    warmupEpochs: 5,
+    weightDecay: 2e-5,
+    emaDecay: 0.99999,
+    out: 'runs/imagenet-f0',
+  },
+};
+
+type Kind = 'string' | 'number' | 'boolean' | 'object';
+const SCHEMA: Record<keyof TrainConfig, { kind: Kind; check?: (v: never) => string | undefined; choices?: readonly string[] }> = {
+  model: { kind: 'string' },
+  modelOverrides: { kind: 'object' },
+  dataset: { kind: 'string', choices: ['fashion-mnist', 'synthetic'] },
+  data: { kind: 'string' },
+  epochs: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 1 ? undefined : 'must be an integer >= 1') },
+  batchSize: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 1 ? undefined : 'must be an integer >= 1') },
+  accumulation: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 1 ? undefined : 'must be an integer >= 1') },
+  lr: { kind: 'number', check: (v: number) => (v > 0 ? undefined : 'must be > 0') },
+  warmupEpochs: { kind: 'number', check: (v: number) => (v >= 0 ? undefined : 'must be >= 0') },
+  momentum: { kind: 'number', check: (v: number) => (v >= 0 && v < 1 ? undefined : 'must be in [0, 1)') },
+  nesterov: { kind: 'boolean' },
+  weightDecay: { kind: 'number', check: (v: number) => (v >= 0 ? undefined : 'must be >= 0') },
+  clipping: { kind: 'number', check: (v: number) => (v >= 0 ? undefined : 'must be >= 0 (0 turns AGC off)') },
+  labelSmoothing: { kind: 'number', check: (v: number) => (v >= 0 && v < 1 ? undefined : 'must be in [0, 1)') },
+  emaDecay: { kind: 'number', check: (v: number) => (v >= 0 && v < 1 ? undefined : 'must be in [0, 1)') },
+  seed: { kind: 'number', check: (v: number) => (Number.isInteger(v) ? undefined : 'must be an integer') },
+  backend: { kind: 'string', choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] },
+  out: { kind: 'string' },
+  checkpointEvery: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 1 ? undefined : 'must be an integer >= 1') },
+  keepCheckpoints: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 1 ? undefined : 'must be an integer >= 1') },
+  onNan: { kind: 'string', choices: ['stop', 'skip'] },
+  maxSteps: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 0 ? undefined : 'must be an integer >= 0') },
+  evalLimit: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 0 ? undefined : 'must be an integer >= 0') },
+};
+
+export class ConfigError extends Error {
+  readonly code = 'BAD_CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+    Object.defineProperty(this, Symbol.for('@nf/error'), { value: true });
+  }
+}
+
+/** Checks every key of a partial config; throws one line naming the first bad key. */
+export function checkConfigKeys(partial: Record<string, unknown>, where: string): Partial<TrainConfig> {
+  for (const [key, value] of Object.entries(partial)) {
+    const rule = SCHEMA[key as keyof TrainConfig];
+    if (!rule) {
+      throw new ConfigError(`${where}: unknown key '${key}'; known keys: ${Object.keys(SCHEMA).join(', ')}.`);
+    }
+    const kind = value !== null && typeof value === 'object' ? 'object' : typeof value;
+    if (kind !== rule.kind) throw new ConfigError(`${where}: '${key}' must be a ${rule.kind}, received ${JSON.stringify(value)}.`);
+    if (rule.choices && !rule.choices.includes(value as string)) {
+      throw new ConfigError(`${where}: '${key}' must be one of ${rule.choices.join(', ')}, received ${JSON.stringify(value)}.`);
+    }
+    const why = rule.check?.(value as never);
+    if (why) throw new ConfigError(`${where}: '${key}' ${why}, received ${JSON.stringify(value)}.`);
+  }
+  return partial as Partial<TrainConfig>;
+}
+
+/** Preset, then file, then flags; validated as a whole (cross-key rules too). */
+export function resolveConfig(preset: string, ...layers: Array<[Record<string, unknown>, string]>): TrainConfig {
+  const base = PRESETS[preset];
+  if (!base) throw new ConfigError(`unknown preset '${preset}'; presets: ${Object.keys(PRESETS).join(', ')}.`);
+  let config: TrainConfig = { ...base };
+  for (const [partial, where] of layers) config = { ...config, ...checkConfigKeys(partial, where) };
+  if (config.batchSize % config.accumulation !== 0) {
+    throw new ConfigError(`config: 'batchSize' ${config.batchSize} is not divisible by 'accumulation' ${config.accumulation}; choose a multiple.`);
+  }
+  return config;
+}
