@@ -8,5 +8,5 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   external: [/^@tensorflow\//, /^@nf\//],
-  banner: { js: '' },
+  banner: ({ format }) => (format === 'esm' ? { js: '' } : {}),
 });

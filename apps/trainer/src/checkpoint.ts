@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readSafetensors, writeSafetensors, type NamedArray } from '@nf/models';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import type { NamedWeight } from './train-step.js';
 import path from 'node:path';
 
 export interface CheckpointState {
@@ -38,7 +39,8 @@ async function tensorsOf(named: Array<{ name: string; tensor: tf.Tensor }>): Pro
 }
 
 export interface CheckpointParts {
-  weights: tf.Variable[];
+  /** Model weights under their stable names. */
+  weights: NamedWeight[];
   optimizer: tf.Optimizer;
   ema?: Map<string, tf.Variable>;
 }
@@ -51,7 +53,7 @@ export async function writeCheckpoint(dir: string, parts: CheckpointParts, state
   await rm(temp, { recursive: true, force: true });
   await mkdir(temp);
   const optimizerWeights = await parts.optimizer.getWeights();
-  await writeSynced(path.join(temp, 'model.safetensors'), writeSafetensors(await tensorsOf(parts.weights.map((v) => ({ name: v.name, tensor: v })))));
+  await writeSynced(path.join(temp, 'model.safetensors'), writeSafetensors(await tensorsOf(parts.weights.map((w) => ({ name: w.name, tensor: w.variable })))));
   await writeSynced(path.join(temp, 'optimizer.safetensors'), writeSafetensors(await tensorsOf(optimizerWeights)));
   if (parts.ema) {
     await writeSynced(path.join(temp, 'ema.safetensors'), writeSafetensors(await tensorsOf([...parts.ema].map(([n, t]) => ({ name: n, tensor: t })))));
@@ -82,10 +84,10 @@ export async function latestCheckpoint(dir: string): Promise<string | undefined>
 export async function readCheckpoint(folder: string, parts: CheckpointParts): Promise<CheckpointState> {
   const read = async (file: string) => readSafetensors(new Uint8Array(await readFile(path.join(folder, file))), path.join(folder, file)).tensors;
   const weights = await read('model.safetensors');
-  for (const v of parts.weights) {
-    const t = weights[v.name];
-    if (!t) throw new Error(`checkpoint ${folder} has no weight '${v.name}'; was it written by another model?`);
-    tf.tidy(() => v.assign(tf.tensor(t.data, t.shape)));
+  for (const { name, variable } of parts.weights) {
+    const t = weights[name];
+    if (!t) throw new Error(`checkpoint ${folder} has no weight '${name}'; was it written by another model?`);
+    tf.tidy(() => variable.assign(tf.tensor(t.data, t.shape)));
   }
   const opt = await read('optimizer.safetensors');
   const named = Object.entries(opt).map(([name, t]) => ({ name, tensor: tf.tensor(t.data, t.shape) }));

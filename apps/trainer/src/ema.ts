@@ -4,12 +4,18 @@
  * Evaluation swaps the averages in and the live weights back out.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { NamedWeight } from './train-step.js';
 
 export class WeightEma {
+  /** Averages keyed by the weights' stable names. */
   readonly shadows: Map<string, tf.Variable>;
+  private readonly weights: tf.Variable[];
+  private readonly names: string[];
 
-  constructor(private readonly weights: tf.Variable[], readonly decay: number) {
-    this.shadows = new Map(weights.map((w) => [w.name, tf.variable(w, false, `ema/${w.name}`)]));
+  constructor(named: NamedWeight[], readonly decay: number) {
+    this.weights = named.map((n) => n.variable);
+    this.names = named.map((n) => n.name);
+    this.shadows = new Map(named.map((n) => [n.name, tf.variable(n.variable, false)]));
   }
 
   decayAt(step: number): number {
@@ -19,10 +25,10 @@ export class WeightEma {
   update(step: number): void {
     const d = this.decayAt(step);
     tf.tidy(() => {
-      for (const w of this.weights) {
-        const s = this.shadows.get(w.name)!;
+      this.weights.forEach((w, i) => {
+        const s = this.shadows.get(this.names[i]!)!;
         s.assign(tf.add(tf.mul(s, d), tf.mul(w, 1 - d)));
-      }
+      });
     });
   }
 
@@ -30,7 +36,7 @@ export class WeightEma {
   async withAveraged<T>(fn: () => Promise<T>): Promise<T> {
     const live = this.weights.map((w) => tf.clone(w));
     try {
-      for (const w of this.weights) w.assign(this.shadows.get(w.name)!);
+      this.weights.forEach((w, i) => w.assign(this.shadows.get(this.names[i]!)!));
       return await fn();
     } finally {
       this.weights.forEach((w, i) => w.assign(live[i]!));

@@ -7,7 +7,7 @@ export interface TrainConfig {
   /** Model name from @nf/models' table, plus overrides of any config field. */
   model: string;
   modelOverrides: Record<string, unknown>;
-  dataset: 'fashion-mnist' | 'synthetic';
+  dataset: 'fashion-mnist' | 'cifar10' | 'synthetic';
   /** Directory of the full dataset; absent = the bundled subset. */
   data?: string;
   epochs: number;
@@ -43,7 +43,7 @@ const FASHION: TrainConfig = {
   model: 'nfnet_tiny_mnist',
   modelOverrides: {},
   dataset: 'fashion-mnist',
-  epochs: 3,
+  epochs: 10,
   batchSize: 64,
   accumulation: 1,
   lr: 0.1,
@@ -51,7 +51,9 @@ const FASHION: TrainConfig = {
   momentum: 0.9,
   nesterov: true,
   weightDecay: 5e-5,
-  clipping: 0.01,
+  // Batch 64: the paper's λ = 0.01 (for batches of 1024–4096) clips ~30 % of units here and costs
+  // 4 points of accuracy after 3 epochs; "λ should be smaller for larger batches" (P-NF §4.1).
+  clipping: 0.04,
   labelSmoothing: 0.1,
   emaDecay: 0.999,
   seed: 0,
@@ -67,9 +69,21 @@ const FASHION: TrainConfig = {
 export const PRESETS: Readonly<Record<string, TrainConfig>> = {
   'fashion-mnist': FASHION,
   synthetic: { ...FASHION, dataset: 'synthetic', epochs: 1, out: 'runs/synthetic' },
+  /** CIFAR-10 from its binary batches (--data <dir of data_batch_*.bin>); a small NFNet for 32×32 RGB. */
+  cifar10: {
+    ...FASHION,
+    model: 'dm_nfnet_f0',
+    modelOverrides: { depths: [1, 1, 2, 1], channels: [64, 128, 192, 256], stemChannels: 32, groupSize: 16, numFeatures: 512, dropRate: 0.2, trainSize: 32, testSize: 32 },
+    dataset: 'cifar10',
+    epochs: 30,
+    batchSize: 128,
+    lr: 0.2,
+    out: 'runs/cifar10',
+  },
   /** The reference recipe for F0 (bs 4096, lr 1.6, 360 epochs, AGC 0.01, wd 2e-5, EMA 0.99999). */
   'imagenet-f0': {
     ...FASHION,
+    clipping: 0.01,
     model: 'dm_nfnet_f0',
     dataset: 'synthetic',
     epochs: 360,
@@ -86,7 +100,7 @@ type Kind = 'string' | 'number' | 'boolean' | 'object';
 const SCHEMA: Record<keyof TrainConfig, { kind: Kind; check?: (v: never) => string | undefined; choices?: readonly string[] }> = {
   model: { kind: 'string' },
   modelOverrides: { kind: 'object' },
-  dataset: { kind: 'string', choices: ['fashion-mnist', 'synthetic'] },
+  dataset: { kind: 'string', choices: ['fashion-mnist', 'cifar10', 'synthetic'] },
   data: { kind: 'string' },
   epochs: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 1 ? undefined : 'must be an integer >= 1') },
   batchSize: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 1 ? undefined : 'must be an integer >= 1') },

@@ -7,7 +7,7 @@ import { createModel } from '@nf/models';
 import { resolveConfig, ConfigError } from './train-config.js';
 import { warmupCosine } from './lr-schedule.js';
 import { decays, isClassifierWeight } from './param-groups.js';
-import { trainStep, trainableVariables, NonFiniteError } from './train-step.js';
+import { trainStep, namedWeights, NonFiniteError } from './train-step.js';
 import { WeightEma } from './ema.js';
 import { latestCheckpoint, listCheckpoints, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 
@@ -112,7 +112,7 @@ describe('training step (cpu)', () => {
     dirs.push(dir);
     const model = createModel('nfnet_tiny_mnist', TINY);
     const opt = tf.train.momentum(0.1, 0.9, true);
-    const vars = trainableVariables(model);
+    const vars = namedWeights(model);
     const ema = new WeightEma(vars, 0.99);
     const x = tf.randomNormal([4, 28, 28, 1], 0, 1, 'float32', 3);
     const y = tf.tensor1d([0, 1, 2, 3], 'int32');
@@ -125,12 +125,12 @@ describe('training step (cpu)', () => {
     // An interrupted write leaves a temp folder that is never taken for a checkpoint.
     await import('node:fs/promises').then((fs) => fs.mkdir(path.join(dir, '.tmp-step-00000005-1')));
     expect(await latestCheckpoint(dir)).toBe(path.join(dir, 'step-00000004'));
-    const saved = vars.map((v) => v.dataSync().slice());
+    const saved = vars.map((v) => v.variable.dataSync().slice());
     const savedEma = [...ema.shadows.values()].map((v) => v.dataSync().slice());
     trainStep(model, opt, x as tf.Tensor4D, y, 0.1, options); // move away
     const state = await readCheckpoint((await latestCheckpoint(dir))!, { weights: vars, optimizer: opt, ema: ema.shadows });
     expect(state.step).toBe(4);
-    vars.forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(Array.from(saved[i]!)));
+    vars.forEach((v, i) => expect(Array.from(v.variable.dataSync())).toEqual(Array.from(saved[i]!)));
     [...ema.shadows.values()].forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(Array.from(savedEma[i]!)));
     expect(readdirSync(path.join(dir, 'step-00000004')).sort()).toEqual(['ema.safetensors', 'model.safetensors', 'optimizer.safetensors', 'state.json']);
     tf.dispose([x, y]);

@@ -39,6 +39,17 @@ export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
+/** A weight with the name it was created with ('stem.conv1/kernel'): stable across processes,
+ * unlike the engine's variable name, which tfjs suffixes ('_3') when a model is built twice. */
+export interface NamedWeight {
+  name: string;
+  variable: tf.Variable;
+}
+
+export function namedWeights(model: tf.LayersModel): NamedWeight[] {
+  return model.trainableWeights.map((w) => ({ name: w.originalName, variable: w.read() as tf.Variable }));
+}
+
 export function lossOf(logits: tf.Tensor, labels: tf.Tensor, numClasses: number, smoothing: number): tf.Scalar {
   return tf.tidy(() => {
     const onehot = labels.rank === 1 ? tf.oneHot(tf.cast(labels, 'int32'), numClasses) : labels;

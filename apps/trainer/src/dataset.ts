@@ -1,0 +1,108 @@
+/**
+ * Batches for the trainer from an @nf/data source: seeded shuffling per epoch (the same seed gives
+ * the same order, so a resumed run sees the same data), images normalised with the dataset's
+ * mean/std, random horizontal flips for training. Same-size raster sources (MNIST-style, CIFAR,
+ * synthetic) are prepared on the main thread: at 28×28 this costs far less than a training step.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { cifar, fashionMnist, syntheticImage, syntheticImages, type DataSource } from '@nf/data';
+
+export interface Dataset {
+  name: string;
+  size: number;
+  numClasses: number;
+  classNames: readonly string[];
+  shape: [number, number, number];
+  /** Example order of an epoch. */
+  order(epoch: number, shuffle: boolean): Uint32Array;
+  /** Images [B, H, W, C] (float32, normalised) and int32 labels [B] of these examples. */
+  batch(indices: ArrayLike<number>, augment: { flip: boolean; seed: number }): { images: tf.Tensor4D; labels: tf.Tensor1D };
+}
+
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function fromSource(source: DataSource, seed: number, limit = 0): Dataset {
+  if (source.spec.kind !== 'raster' || !source.imageSize) {
+    throw new Error(`dataset '${source.name}' is not a same-size raster set; the trainer's preset datasets are.`);
+  }
+  const { height: h, width: w, channels: c, data } = source.spec;
+  const size = limit > 0 ? Math.min(limit, source.size) : source.size;
+  const mean = source.normalization.mean;
+  const std = source.normalization.std;
+  const pick = (v: readonly number[], k: number) => (v.length === c ? v[k]! : v[0]!);
+  const scale = Float32Array.from({ length: c }, (_, k) => 1 / (255 * pick(std, k)));
+  const bias = Float32Array.from({ length: c }, (_, k) => -pick(mean, k) / pick(std, k));
+  const pixels = h * w * c;
+  return {
+    name: source.name,
+    size,
+    numClasses: source.numClasses,
+    classNames: source.classNames,
+    shape: [h, w, c],
+    order(epoch, shuffle) {
+      const order = Uint32Array.from({ length: size }, (_, i) => i);
+      if (!shuffle) return order;
+      const rand = mulberry32(seed * 1_000_003 + epoch);
+      for (let i = size - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      return order;
+    },
+    batch(indices, augment) {
+      const n = indices.length;
+      const images = new Float32Array(n * pixels);
+      const labels = new Int32Array(n);
+      const rand = mulberry32(augment.seed);
+      for (let b = 0; b < n; b++) {
+        const idx = indices[b]!;
+        labels[b] = source.labels[idx]!;
+        const flip = augment.flip && rand() < 0.5;
+        const src = idx * pixels;
+        const dst = b * pixels;
+        for (let y = 0; y < h; y++) {
+          for (let x = 0; x < w; x++) {
+            const sx = flip ? w - 1 - x : x;
+            for (let k = 0; k < c; k++) images[dst + (y * w + x) * c + k] = data[src + (y * w + sx) * c + k]! * scale[k]! + bias[k]!;
+          }
+        }
+      }
+      return { images: tf.tensor4d(images, [n, h, w, c]), labels: tf.tensor1d(labels, 'int32') };
+    },
+  };
+}
+
+/** Train and test sets of a preset's dataset. */
+export async function loadDatasets(name: 'fashion-mnist' | 'cifar10' | 'synthetic', dir: string | undefined, seed: number): Promise<{ train: Dataset; test: Dataset }> {
+  if (name === 'synthetic') {
+    const make = (size: number, s: number) => rasterize(syntheticImages({ size, height: 28, width: 28, channels: 1, numClasses: 10, seed: s }));
+    return { train: fromSource(make(512, seed), seed), test: fromSource(make(128, seed + 1), seed) };
+  }
+  if (name === 'cifar10') {
+    if (!dir) throw new Error("dataset cifar10 is not bundled: pass --data <folder with CIFAR-10's binary batches (data_batch_1.bin … test_batch.bin)>.");
+    const [train, test] = await Promise.all([cifar({ dir, split: 'train' }), cifar({ dir, split: 'test' })]);
+    return { train: fromSource(train, seed), test: fromSource(test, seed) };
+  }
+  const opts = dir ? { dir } : {};
+  const [train, test] = await Promise.all([fashionMnist({ ...opts, split: 'train' }), fashionMnist({ ...opts, split: 'test' })]);
+  return { train: fromSource(train, seed), test: fromSource(test, seed) };
+}
+
+/** A generated source as a raster one (its images rendered once). */
+function rasterize(source: DataSource): DataSource {
+  if (source.spec.kind !== 'synthetic') return source;
+  const spec = source.spec;
+  const pixels = spec.height * spec.width * spec.channels;
+  const data = new Uint8Array(source.size * pixels);
+  for (let i = 0; i < source.size; i++) data.set(syntheticImage(spec as never, i).data, i * pixels);
+  return { ...source, imageSize: { height: spec.height, width: spec.width }, spec: { kind: 'raster', data, height: spec.height, width: spec.width, channels: spec.channels } };
+}

@@ -1,0 +1,5 @@
+export { train, type TrainResult } from './train.js';
+export { resolveConfig, PRESETS, ConfigError, type TrainConfig } from './train-config.js';
+export { trainStep, NonFiniteError } from './train-step.js';
+export { warmupCosine } from './lr-schedule.js';
+export { loadBackend } from './load-backend.js';

@@ -1,0 +1,22 @@
+/**
+ * Deterministic randomness for tfjs: its random ops without an explicit seed (initializers,
+ * dropout, stochastic depth) draw their seed from Math.random. Running a piece of work with
+ * Math.random replaced by a PRNG seeded from (run seed, step) makes model initialisation and every
+ * training step reproducible — so a resumed run draws exactly the masks the uninterrupted one did.
+ */
+import { mulberry32 } from './dataset.js';
+
+export function withSeed<T>(seed: number, work: () => T): T {
+  const original = Math.random;
+  Math.random = mulberry32(seed);
+  try {
+    return work();
+  } finally {
+    Math.random = original;
+  }
+}
+
+/** A seed for step `step` of a run seeded `seed`. */
+export function stepSeed(seed: number, step: number): number {
+  return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0;
+}

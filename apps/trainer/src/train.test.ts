@@ -1,0 +1,78 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import '@nf/wasm-kernels';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from './train-config.js';
+import { train } from './train.js';
+import { loadBackend } from './load-backend.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function outDir(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'nf-train-'));
+  dirs.push(d);
+  return d;
+}
+const quiet = () => undefined;
+// A narrow model keeps the cpu runs short; dropout stays on to show that its masks are reproduced.
+const small = {
+  dataset: 'synthetic',
+  batchSize: 16,
+  evalLimit: 32,
+  modelOverrides: { channels: [16, 16, 32, 32], stemChannels: 16, groupSize: 8, numFeatures: 32, dropRate: 0.2 },
+};
+
+function losses(dir: string): number[] {
+  return readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.kind === 'train').map((r) => r.loss);
+}
+
+describe.each(['cpu', 'wasm'])('nf-train end to end on %s', (backend) => {
+  it('trains a few steps, evaluates with EMA, writes metrics, checkpoint, report and model', async () => {
+    await tf.setBackend(backend);
+    const out = outDir();
+    const config = resolveConfig('synthetic', [{ ...small, maxSteps: 4, out }, 'test']);
+    const result = await train(config, { log: quiet });
+    expect(result.steps).toBe(4);
+    expect(result.testAccuracy).toBeGreaterThanOrEqual(0);
+    expect(readdirSync(out).sort()).toEqual(['checkpoints', 'metrics.jsonl', 'model', 'report.html']);
+    expect(losses(out)).toHaveLength(4);
+    const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toContain('Confusion matrix');
+  }, 120_000);
+});
+
+describe('resume and faults (cpu)', () => {
+  it('an interrupted-and-resumed run produces the same losses as an uninterrupted one', async () => {
+    await tf.setBackend('cpu');
+    const a = outDir();
+    const b = outDir();
+    await train(resolveConfig('synthetic', [{ ...small, maxSteps: 3, out: a }, 'test']), { log: quiet });
+    await train(resolveConfig('synthetic', [{ ...small, maxSteps: 6, out: a }, 'test']), { log: quiet, resume: true });
+    await train(resolveConfig('synthetic', [{ ...small, maxSteps: 6, out: b }, 'test']), { log: quiet });
+    expect(losses(a)).toEqual(losses(b));
+  }, 180_000);
+
+  it('a checkpoint write killed half-way leaves the previous checkpoint loadable', async () => {
+    await tf.setBackend('cpu');
+    const a = outDir();
+    await train(resolveConfig('synthetic', [{ ...small, maxSteps: 2, out: a }, 'test']), { log: quiet });
+    // Simulate a process killed while writing step 3: a temp folder with a partial file.
+    const fs = await import('node:fs/promises');
+    await fs.mkdir(path.join(a, 'checkpoints', '.tmp-step-00000003-999'));
+    await fs.writeFile(path.join(a, 'checkpoints', '.tmp-step-00000003-999', 'model.safetensors'), 'partial');
+    const resumed = await train(resolveConfig('synthetic', [{ ...small, maxSteps: 4, out: a }, 'test']), { log: quiet, resume: true });
+    expect(resumed.steps).toBe(4);
+  }, 120_000);
+
+  it('optional backends fail with one line saying how to install them', async () => {
+    await expect(loadBackend('tensorflow')).rejects.toThrow(/backend tensorflow unavailable: @tensorflow\/tfjs-node is not installed; to use it: npm i @tensorflow\/tfjs-node/);
+    await expect(loadBackend('webgpu')).rejects.toThrow(/backend webgpu unavailable: .*npm i webgpu/);
+    const auto = await loadBackend('auto');
+    expect(['wasm', 'tensorflow', 'tensorflow-gpu']).toContain(auto.name);
+    expect(auto.notes.join('\n')).toMatch(/tfjs-node-gpu/);
+  });
+});
