@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { maxDiff, pilCases } from '../../test/pil-fixtures.js';
+import { randomImage } from '../../test/reference.js';
+import { adjustBrightness, adjustColor, adjustContrast, adjustSharpness, blend } from './enhance.js';
+
+const OPS = { color: adjustColor, contrast: adjustContrast, brightness: adjustBrightness, sharpness: adjustSharpness };
+
+describe('ImageEnhance ops against Pillow 9.4', () => {
+  for (const [op, fn] of Object.entries(OPS)) {
+    it.each(pilCases(op))(`${op} %#: $name`, ({ image, arg, expected }) => {
+      const before = image.data.slice();
+      const out = fn(image, arg!);
+      expect(maxDiff(out.data, expected)).toBe(0);
+      expect(image.data).toEqual(before); // input untouched
+    });
+  }
+});
+
+describe('blend', () => {
+  it('factor 1 is the image and 0 the degenerate', () => {
+    const image = randomImage(5, 4, 3, 7);
+    const degenerate = randomImage(5, 4, 3, 8).data;
+    expect(blend(degenerate, image, 1).data).toEqual(image.data);
+    expect(blend(degenerate, image, 0).data).toEqual(degenerate);
+  });
+
+  it('extrapolation clips to [0, 255]', () => {
+    const image = { data: Uint8Array.from([0, 100, 250]), width: 3, height: 1, channels: 1 };
+    const out = blend(Uint8Array.from([100, 100, 100]), image, 3);
+    expect([...out.data]).toEqual([0, 100, 255]);
+  });
+});

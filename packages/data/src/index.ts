@@ -1,0 +1,67 @@
+// Sources
+export { loadIdx, parseIdx, type IdxArray, type IdxData, type IdxDtype } from './idx.js';
+export {
+  fashionMnist,
+  mnist,
+  FASHION_MNIST_CLASSES,
+  MNIST_CLASSES,
+  DEBIAN_FASHION_MNIST_DIR,
+  type IdxDatasetOptions,
+  type Split,
+} from './mnist.js';
+export { cifar, CIFAR10_CLASSES, type CifarOptions } from './cifar.js';
+export { imageFolder, IMAGE_EXTENSIONS, type ImageFolderOptions } from './image-folder.js';
+export { fromArrays, type FromArraysOptions } from './from-arrays.js';
+export { syntheticImages, syntheticImage, type SyntheticOptions } from './synthetic.js';
+export type { DataSource, SourceSpec } from './source.js';
+export { readImage, type SkippedFile } from './read-example.js';
+export { decodeImage } from './decode.js';
+export { NORMALIZATION, normalize, type Normalization } from './normalization.js';
+
+// Pipeline
+export {
+  createPipeline,
+  type Pipeline,
+  type BatchInfo,
+  type TensorBatch,
+  type ArrayBatch,
+} from './pipeline.js';
+export type { PipelineOptions, PipelinePosition, AugmentOptions } from './pipeline-options.js';
+export { nfnetAugment, type NfnetVariant } from './nfnet-augment.js';
+export { epochOrder } from './batch-plan.js';
+export { Rng, hashSeed, exampleRng, batchRng } from './seeded-random.js';
+
+// Augmentations (pure functions on 8-bit HWC image buffers)
+export { createImage, imageFrom, type ImageBuffer } from './image-buffer.js';
+export { crop, centerCrop, centerCropBox, type CropBox } from './augment/crop.js';
+export { resize, keysCubic, type ResizeMethod } from './augment/resize.js';
+export {
+  randomResizedCrop,
+  sampleCropBox,
+  RANDOM_RESIZED_CROP_DEFAULTS,
+  type RandomResizedCropOptions,
+} from './augment/random-resized-crop.js';
+export { flipHorizontal } from './augment/flip.js';
+export { resizeCenterCrop } from './augment/resize-center-crop.js';
+export { convertChannels, grayscale, luma } from './augment/convert-channels.js';
+export { affineTransform, rotate, shearX, shearY, translateX, translateY, type AffineMatrix } from './augment/affine.js';
+export { autocontrast } from './augment/autocontrast.js';
+export { equalize } from './augment/equalize.js';
+export { invert } from './augment/invert.js';
+export { posterize } from './augment/posterize.js';
+export { solarize, solarizeAdd } from './augment/solarize.js';
+export { adjustBrightness, adjustColor, adjustContrast, adjustSharpness, blend } from './augment/enhance.js';
+export { cutout, cutoutBox } from './augment/cutout.js';
+export {
+  randAugment,
+  applyRandAugmentOp,
+  RAND_AUGMENT_OPS,
+  RAND_AUGMENT_DEFAULTS,
+  type RandAugmentOp,
+  type RandAugmentOptions,
+} from './augment/rand-augment.js';
+export { mixup, sampleMixupRatio } from './augment/mixup.js';
+export { cutmix, sampleCutmixBox, boxAreaFraction } from './augment/cutmix.js';
+export { oneHot, mixedLabels, smoothLabels } from './labels.js';
+
+export { DataError, isNfError, type DataErrorCode } from './errors.js';

@@ -1,0 +1,130 @@
+/**
+ * MNIST and Fashion-MNIST from their four IDX files (gzip or raw), and the Fashion-MNIST subset
+ * bundled in data/fashion-mnist (10,000 train + 2,000 test images, stratified; MIT licence,
+ * © 2017 Zalando SE — see data/fashion-mnist/LICENSE and README.md).
+ */
+import path from 'node:path';
+import { DataError } from './errors.js';
+import { maybeGunzip, parseIdx, type IdxArray } from './idx.js';
+import { NORMALIZATION, type Normalization } from './normalization.js';
+import { bundledFashionMnistDir } from './package-paths.js';
+import { isFile, readFileBytes, requireDirectory } from './read-file.js';
+import { toShared, type DataSource } from './source.js';
+
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+] as const;
+
+export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
+
+/** Where Debian's `dataset-fashion-mnist` package installs the full set. */
+export const DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+
+export type Split = 'train' | 'test';
+
+export interface IdxDatasetOptions {
+  /** Folder holding the four IDX files. For `fashionMnist`, absent = the bundled subset. */
+  readonly dir?: string;
+  /** Default 'train'. */
+  readonly split?: Split;
+}
+
+/** Finds `<prefix>-<kind>-idxN-ubyte` (or the `.idxN-ubyte` spelling), gzip preferred. */
+async function findIdxFile(dir: string, prefix: string, kind: 'images' | 'labels', rank: number): Promise<string> {
+  const stems = [`${prefix}-${kind}-idx${rank}-ubyte`, `${prefix}-${kind}.idx${rank}-ubyte`];
+  const candidates = stems.flatMap((s) => [`${s}.gz`, s]);
+  for (const name of candidates) {
+    const file = path.join(dir, name);
+    if (await isFile(file)) return file;
+  }
+  throw new DataError(
+    'NOT_FOUND',
+    `no ${kind} file in ${dir}: looked for ${candidates.join(', ')}; pass the folder holding the MNIST-format files (for the full Fashion-MNIST: apt-get install dataset-fashion-mnist, then dir: '${DEBIAN_FASHION_MNIST_DIR}').`,
+  );
+}
+
+async function readIdx(file: string): Promise<IdxArray> {
+  const bytes = await readFileBytes(file, 'pass the folder holding the MNIST-format files');
+  return parseIdx(await maybeGunzip(bytes, file), file);
+}
+
+async function loadIdxPair(
+  dir: string,
+  split: Split,
+  name: string,
+  classNames: readonly string[],
+  normalization: Normalization,
+): Promise<DataSource> {
+  if (split !== 'train' && split !== 'test') {
+    throw new DataError('BAD_OPTION', `${name}: split must be 'train' or 'test', received ${JSON.stringify(split)}.`);
+  }
+  await requireDirectory(dir, 'folder', `pass the folder holding the MNIST-format IDX files (for the full Fashion-MNIST: apt-get install dataset-fashion-mnist, then dir: '${DEBIAN_FASHION_MNIST_DIR}')`);
+  const prefix = split === 'train' ? 'train' : 't10k';
+  const imageFile = await findIdxFile(dir, prefix, 'images', 3);
+  const labelFile = await findIdxFile(dir, prefix, 'labels', 1);
+  const [images, labels] = await Promise.all([readIdx(imageFile), readIdx(labelFile)]);
+  if (images.dtype !== 'uint8' || images.shape.length !== 3) {
+    throw new DataError(
+      'BAD_IDX',
+      `${imageFile}: expected uint8 images of shape [N, H, W], found ${images.dtype} [${images.shape.join(', ')}]; pass an images file (idx3-ubyte).`,
+    );
+  }
+  if (labels.dtype !== 'uint8' || labels.shape.length !== 1) {
+    throw new DataError(
+      'BAD_IDX',
+      `${labelFile}: expected uint8 labels of shape [N], found ${labels.dtype} [${labels.shape.join(', ')}]; pass a labels file (idx1-ubyte).`,
+    );
+  }
+  const [n, height, width] = images.shape as [number, number, number];
+  if (labels.shape[0] !== n) {
+    throw new DataError(
+      'COUNT_MISMATCH',
+      `${imageFile} holds ${n} images but ${labelFile} holds ${labels.shape[0]} labels; use the images and labels files of the same split.`,
+    );
+  }
+  const labelData = Int32Array.from(labels.data as Uint8Array);
+  const bad = labelData.findIndex((l) => l >= classNames.length);
+  if (bad >= 0) {
+    throw new DataError('BAD_IDX', `${labelFile}: label ${labelData[bad]} at index ${bad} is not below ${classNames.length} classes; is this the right labels file?`);
+  }
+  return {
+    name,
+    size: n,
+    classNames,
+    numClasses: classNames.length,
+    labels: labelData,
+    channels: 1,
+    imageSize: { height, width },
+    normalization,
+    spec: { kind: 'raster', data: toShared(images.data as Uint8Array), height, width, channels: 1 },
+  };
+}
+
+/**
+ * Fashion-MNIST (Xiao et al. 2017). Without `dir`, the bundled subset (10,000 train / 2,000 test,
+ * 28×28 gray, 1,000 / 200 per class); with `dir`, the four IDX files found there.
+ */
+export async function fashionMnist(options: IdxDatasetOptions = {}): Promise<DataSource> {
+  const split = options.split ?? 'train';
+  const dir = options.dir ?? bundledFashionMnistDir;
+  const label = options.dir ? `fashion-mnist/${split} (${dir})` : `fashion-mnist/${split} (bundled subset)`;
+  return loadIdxPair(dir, split, label, FASHION_MNIST_CLASSES, NORMALIZATION.fashionMnist);
+}
+
+/** MNIST digits from the four IDX files in `dir`. */
+export async function mnist(options: IdxDatasetOptions & { readonly dir: string }): Promise<DataSource> {
+  if (typeof options?.dir !== 'string') {
+    throw new DataError('BAD_OPTION', `mnist: dir must be the folder holding the MNIST IDX files, received ${String(options?.dir)}.`);
+  }
+  const split = options.split ?? 'train';
+  return loadIdxPair(options.dir, split, `mnist/${split} (${options.dir})`, MNIST_CLASSES, NORMALIZATION.mnist);
+}
