@@ -1,0 +1,99 @@
+/**
+ * `analyzeSignalPropagation`: the Signal Propagation Plot statistics of any tfjs-layers model on a
+ * probe batch, per residual block (found automatically) and per layer you select.
+ * Reference: Brock, De, Smith, ICLR 2021 (SPPs, Sec. 2); deepmind-research `nfnets/base.py`
+ * `signal_metrics` and the `return_metrics` path of `nf_resnet.py` / `resnet.py`.
+ * Differs: DeepMind returns the metrics from inside its own blocks; here the blocks of an arbitrary
+ * model are found from its graph (see `site-plan.ts`), and the model runs in training mode by
+ * default (batch statistics, as an SPP at initialization) without changing its state.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { SignalPropError } from './errors.js';
+import { buildLayerGraph, type GraphTensor } from './layer-graph.js';
+import { preservingState } from './model-state.js';
+import { makeProbe, type ProbeInputOptions } from './probe-input.js';
+import { runProbe } from './probe-model.js';
+import type { SignalReport, SiteStats } from './report.js';
+import { checkDataFormat, type DataFormat } from './signal-metrics.js';
+import { planSites, type MeasureSpec, type ResidualOptions } from './site-plan.js';
+
+export interface AnalyzeOptions extends ProbeInputOptions {
+  /** `'residual'` (default): residual blocks and the stem; `'all'`: every layer; or a `SiteSelection`. */
+  measure?: MeasureSpec;
+  /** How residual blocks are recognised. */
+  residual?: ResidualOptions;
+  /** Channel axis of the activations. Default `'channelsLast'` (NHWC). */
+  dataFormat?: DataFormat;
+  /**
+   * Run layers in training mode (default true): BatchNorm normalizes with the probe's batch
+   * statistics, as SPPs at initialization do; dropout layers are active. The model's state
+   * (BatchNorm moving averages) is restored afterwards.
+   */
+  training?: boolean;
+  /** Expand models used as layers into their layers (default true). */
+  expandNested?: boolean;
+  /** Legend label. Default: the model's name. */
+  label?: string;
+}
+
+/** Measures the signal statistics of `model` on a probe batch. Leaves no tensors behind. */
+export async function analyzeSignalPropagation(model: tfl.LayersModel, options: AnalyzeOptions = {}): Promise<SignalReport> {
+  const dataFormat = checkDataFormat(options.dataFormat ?? 'channelsLast', 'analyzeSignalPropagation');
+  const training = options.training ?? true;
+  const graph = buildLayerGraph(model, { expandNested: options.expandNested ?? true });
+  const plan = planSites(graph, options.measure ?? 'residual', options.residual ?? {});
+  if (plan.length === 0) {
+    throw new SignalPropError(
+      'NO_SITES',
+      `model '${model.name}' has no measurable site: no residual merge (class ${(options.residual?.mergeClassNames ?? ['Add']).map(String).join(', ')}) and no selected layer with a rank >= 2 float output; select layers with measure: { names: [...] } or name your merge class in residual.mergeClassNames.`,
+    );
+  }
+  const measure = new Set<GraphTensor>();
+  for (const site of plan) {
+    measure.add(site.tensor);
+    if (site.branch) measure.add(site.branch);
+  }
+  const probe = makeProbe(
+    graph.inputs.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype })),
+    options,
+  );
+  try {
+    const run = () => runProbe(graph, probe.feeds, measure, { training, dataFormat });
+    const measured = training ? await preservingState(model, run) : run();
+    // One read-back for all sites: [avgSqMean, avgVar] of each site, then avgVar of each branch.
+    const order = [...measure];
+    const all = tf.concat(order.map((t) => measured.get(t)!.stats));
+    tf.dispose([...measured.values()].map((m) => m.stats));
+    const values = await all.data();
+    all.dispose();
+    const at = new Map(order.map((t, i) => [t, i * 2]));
+    const sites: SiteStats[] = plan.map((site, index) => ({
+      index,
+      name: site.tensor.name,
+      className: site.className,
+      kind: site.kind,
+      stage: site.stage,
+      transition: site.transition,
+      shape: measured.get(site.tensor)!.shape,
+      avgSqMean: values[at.get(site.tensor)!]!,
+      avgVar: values[at.get(site.tensor)! + 1]!,
+      resAvgVar: site.branch ? values[at.get(site.branch)! + 1]! : null,
+      branch: site.branch ? site.branch.name : null,
+    }));
+    return {
+      format: 'nf-signal-report',
+      version: 1,
+      label: options.label ?? model.name,
+      source: 'measured',
+      model: model.name,
+      backend: tf.getBackend() ?? null,
+      training,
+      dataFormat,
+      probe: probe.description,
+      sites,
+    };
+  } finally {
+    if (probe.owned) tf.dispose(probe.feeds);
+  }
+}
