@@ -61,7 +61,7 @@ export async function analyzeSignalPropagation(model: tfl.LayersModel, options: 
   try {
     const run = () => runProbe(graph, probe.feeds, measure, { training, dataFormat });
     const measured = training ? await preservingState(model, run) : run();
-    // One read-back for all sites: [avgSqMean, avgVar] of each site, then avgVar of each branch.
+    // One read-back for everything: [avgSqMean, avgVar] of each measured tensor (sites and branches).
     const order = [...measure];
     const all = tf.concat(order.map((t) => measured.get(t)!.stats));
     tf.dispose([...measured.values()].map((m) => m.stats));

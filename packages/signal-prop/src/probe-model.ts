@@ -105,7 +105,7 @@ export function runProbe(
       const kwargs: Record<string, unknown> = { training: options.training, ...node.callArgs };
       if (inputMasks.some((m) => m !== null)) kwargs.mask = inputMasks.length === 1 ? inputMasks[0] : inputMasks;
       const single = inputs.length === 1 ? inputs[0]! : inputs;
-      let outs: tf.Tensor[];
+      let outs: tf.Tensor[] = [];
       try {
         outs = tf.tidy(() => toList(node.layer.apply(single, kwargs) as tf.Tensor | tf.Tensor[]));
         if (node.layer.supportsMasking) {
@@ -118,6 +118,7 @@ export function runProbe(
           });
         }
       } catch (error) {
+        tf.dispose(outs.filter((t) => !inputs.includes(t)));
         throw new SignalPropError('UNSUPPORTED_LAYER', `layer '${node.name}' (${node.className}) failed during the analysis: ${(error as Error).message}`, { cause: error });
       }
       if (outs.length !== node.outputs.length || outs.some((t) => !(t instanceof tf.Tensor))) {
