@@ -5,7 +5,7 @@
  * synthetic) are prepared on the main thread: at 28×28 this costs far less than a training step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { cifar, fashionMnist, syntheticImage, syntheticImages, type DataSource } from '@nf/data';
+import { cifar, fashionMnist, Rng, syntheticImage, syntheticImages, type DataSource } from '@nf/data';
 
 export interface Dataset {
   name: string;
@@ -19,15 +19,10 @@ export interface Dataset {
   batch(indices: ArrayLike<number>, augment: { flip: boolean; seed: number }): { images: tf.Tensor4D; labels: tf.Tensor1D };
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A uniform [0, 1) generator from @nf/data's seeded PRNG (the one its pipeline uses). */
+export function seededUniform(seed: number): () => number {
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 export function fromSource(source: DataSource, seed: number, limit = 0): Dataset {
@@ -51,7 +46,7 @@ export function fromSource(source: DataSource, seed: number, limit = 0): Dataset
     order(epoch, shuffle) {
       const order = Uint32Array.from({ length: size }, (_, i) => i);
       if (!shuffle) return order;
-      const rand = mulberry32(seed * 1_000_003 + epoch);
+      const rand = seededUniform(seed * 1_000_003 + epoch);
       for (let i = size - 1; i > 0; i--) {
         const j = Math.floor(rand() * (i + 1));
         [order[i], order[j]] = [order[j]!, order[i]!];
@@ -62,7 +57,7 @@ export function fromSource(source: DataSource, seed: number, limit = 0): Dataset
       const n = indices.length;
       const images = new Float32Array(n * pixels);
       const labels = new Int32Array(n);
-      const rand = mulberry32(augment.seed);
+      const rand = seededUniform(augment.seed);
       for (let b = 0; b < n; b++) {
         const idx = indices[b]!;
         labels[b] = source.labels[idx]!;

@@ -4,11 +4,11 @@
  * Math.random replaced by a PRNG seeded from (run seed, step) makes model initialisation and every
  * training step reproducible — so a resumed run draws exactly the masks the uninterrupted one did.
  */
-import { mulberry32 } from './dataset.js';
+import { seededUniform } from './dataset.js';
 
 export function withSeed<T>(seed: number, work: () => T): T {
   const original = Math.random;
-  Math.random = mulberry32(seed);
+  Math.random = seededUniform(seed);
   try {
     return work();
   } finally {
