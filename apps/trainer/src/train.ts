@@ -121,7 +121,7 @@ export async function train(config: TrainConfig, options: { resume?: boolean; lo
     if (stop) {
       const where = await checkpoint();
       log(`interrupted at step ${step}: checkpoint written to ${where}. Resume with: nf-train train --config <same config> --out ${config.out} --resume`);
-    } else if (!lastEval || lastEval === undefined || step % stepsPerEpoch !== 0) {
+    } else if (!lastEval || step % stepsPerEpoch !== 0) {
       lastEval = await evalNow();
       await record({ kind: 'eval', step, epoch, loss: lastEval.loss, accuracy: lastEval.accuracy, confusion: lastEval.confusion });
       await checkpoint();
