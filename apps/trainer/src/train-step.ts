@@ -2,11 +2,13 @@
  * One optimisation step in the reference order (nfnet-facts.md §2.6, §6.1): gradients averaged over
  * the micro-batches → AGC (classifier weight excluded) → coupled weight decay on weights only →
  * SGD with Nesterov momentum at the scheduled learning rate. Everything runs inside tidy scopes;
- * the number of live tensors is the same after every step.
+ * the number of live tensors is the same after every step. The gradient half (`partialGradients`)
+ * works on any subset of the batch's micro-batches, so data-parallel workers can share a batch.
  */
 import * as tf from '@tensorflow/tfjs';
 import { clipGradients } from '@nf/agc';
 import { decays, isClassifierWeight } from './param-groups.js';
+import { withSeed } from './seeded-random.js';
 
 export interface StepOptions {
   clipping: number;
@@ -57,6 +59,92 @@ export function lossOf(logits: tf.Tensor, labels: tf.Tensor, numClasses: number,
   });
 }
 
+/** A slice of the batch: one micro-batch, computed by whichever worker holds it. */
+export interface BatchPart {
+  /** Position of the part among the batch's parts: it seeds the part's random masks, so that the
+   * same part draws the same dropout and stochastic-depth masks on any worker. */
+  index: number;
+  start: number;
+  size: number;
+}
+
+/** Splits `batch` examples into `parts` contiguous micro-batches whose sizes differ by at most one. */
+export function splitBatch(batch: number, parts: number): BatchPart[] {
+  if (!Number.isInteger(parts) || parts < 1 || parts > batch) throw new Error(`cannot split a batch of ${batch} into ${parts} parts.`);
+  const out: BatchPart[] = [];
+  let start = 0;
+  for (let index = 0; index < parts; index++) {
+    const size = Math.floor(batch / parts) + (index < batch % parts ? 1 : 0);
+    out.push({ index, start, size });
+    start += size;
+  }
+  return out;
+}
+
+/** The seed of part `index` of a step whose parts are seeded from `base`. */
+export function partSeed(base: number, index: number): number {
+  return (Math.imul(base ^ 0x27d4eb2d, 0x165667b1) + Math.imul(index + 1, 0x9e3779b1)) >>> 0;
+}
+
+/** Gradients of the batch-mean loss restricted to some parts: Σₚ (sizeₚ / batch)·∇ meanLossₚ, and
+ * the matching share of the loss, plus the count of correct predictions. Summing the results of
+ * disjoint parts that cover the batch gives the full-batch mean-loss gradient. Keys are the
+ * variables' engine names. */
+export interface PartialGradients {
+  grads: tf.NamedTensorMap;
+  loss: tf.Scalar;
+  correct: tf.Scalar;
+}
+
+export interface GradientOptions {
+  labelSmoothing: number;
+  numClasses: number;
+}
+
+export function partialGradients(
+  model: tf.LayersModel,
+  vars: tf.Variable[],
+  images: tf.Tensor4D,
+  labels: tf.Tensor,
+  parts: readonly BatchPart[],
+  batch: number,
+  seed: number,
+  options: GradientOptions,
+): PartialGradients {
+  return tf.tidy(() => {
+    let sum: tf.NamedTensorMap | undefined;
+    let lossSum: tf.Tensor = tf.scalar(0);
+    let correctSum: tf.Tensor = tf.scalar(0);
+    for (const part of parts) {
+      const whole = part.start === 0 && part.size === images.shape[0];
+      const x = whole ? images : tf.slice(images, part.start, part.size);
+      const y = whole ? labels : tf.slice(labels, part.start, part.size);
+      const weight = part.size / batch;
+      let correctM: tf.Tensor | undefined;
+      const { value, grads: g } = withSeed(partSeed(seed, part.index), () =>
+        tf.variableGrads(() => {
+          const logits = model.apply(x, { training: true }) as tf.Tensor;
+          // The logits die with the gradient scope; keep only the count of correct predictions.
+          const hard = y.rank === 1 ? tf.cast(y, 'int32') : tf.argMax(y, 1);
+          correctM = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), hard), 'float32')));
+          const loss = lossOf(logits, y, options.numClasses, options.labelSmoothing);
+          return weight === 1 ? loss : tf.mul(loss, weight);
+        }, vars),
+      );
+      correctSum = tf.add(correctSum, correctM!);
+      correctM!.dispose();
+      lossSum = tf.add(lossSum, value);
+      sum = sum === undefined ? g : Object.fromEntries(Object.entries(sum).map(([k, v]) => [k, tf.add(v, g[k]!)]));
+    }
+    return { grads: sum ?? {}, loss: lossSum as tf.Scalar, correct: correctSum as tf.Scalar };
+  });
+}
+
+/** A base seed for the parts of one step, drawn from Math.random (which the trainer seeds per step). */
+export function drawStepSeed(): number {
+  return Math.floor(Math.random() * 0x100000000) >>> 0;
+}
+
 export function trainStep(
   model: tf.LayersModel,
   optimizer: tf.MomentumOptimizer,
@@ -67,32 +155,21 @@ export function trainStep(
 ): StepResult {
   const vars = trainableVariables(model);
   const batch = images.shape[0];
-  const micro = options.accumulation;
-  const size = batch / micro;
-  const { grads, loss, correct } = tf.tidy(() => {
-    let sum: tf.NamedTensorMap | undefined;
-    let lossSum: tf.Tensor = tf.scalar(0);
-    let correctSum: tf.Tensor = tf.scalar(0);
-    for (let m = 0; m < micro; m++) {
-      const x = micro === 1 ? images : tf.slice(images, m * size, size);
-      const y = micro === 1 ? labels : tf.slice(labels, m * size, size);
-      let correctM: tf.Tensor | undefined;
-      const { value, grads: g } = tf.variableGrads(() => {
-        const logits = model.apply(x, { training: true }) as tf.Tensor;
-        // The logits die with the gradient scope; keep only the count of correct predictions.
-        const hard = y.rank === 1 ? tf.cast(y, 'int32') : tf.argMax(y, 1);
-        correctM = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), hard), 'float32')));
-        return lossOf(logits, y, options.numClasses, options.labelSmoothing);
-      }, vars);
-      correctSum = tf.add(correctSum, correctM!);
-      correctM!.dispose();
-      lossSum = tf.add(lossSum, value);
-      sum = sum === undefined ? g : Object.fromEntries(Object.entries(sum).map(([k, v]) => [k, tf.add(v, g[k]!)]));
-    }
-    const avg = micro === 1 ? sum! : Object.fromEntries(Object.entries(sum!).map(([k, v]) => [k, tf.div(v, micro)]));
-    return { grads: avg, loss: tf.div(lossSum, micro), correct: correctSum };
-  });
+  const parts = splitBatch(batch, options.accumulation);
+  const gradients = partialGradients(model, vars, images, labels, parts, batch, drawStepSeed(), options);
+  return applyUpdate(vars, optimizer, gradients, batch, lr, options);
+}
 
+/** Applies full-batch gradients: AGC → weight decay → Nesterov SGD; disposes `gradients`. */
+export function applyUpdate(
+  vars: tf.Variable[],
+  optimizer: tf.MomentumOptimizer,
+  gradients: PartialGradients,
+  batch: number,
+  lr: number,
+  options: StepOptions,
+): StepResult {
+  const { grads, loss, correct } = gradients;
   try {
     const byName = Object.fromEntries(vars.map((v) => [v.name, v]));
     const clippedResult =
