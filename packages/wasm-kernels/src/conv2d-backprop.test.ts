@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
-import { registerWasmTrainingKernels } from './index.js';
+import { conv2dBackpropFilterKernel, registerWasmTrainingKernels } from './index.js';
 
 interface Case {
   x: [number, number, number, number];
@@ -41,6 +41,25 @@ async function gradOn(backend: string, c: Case, xv: Float32Array, wv: Float32Arr
   return out;
 }
 
+function inputsOf(c: Case): { xv: Float32Array; wv: Float32Array } {
+  return {
+    xv: Float32Array.from({ length: c.x.reduce((a, b) => a * b, 1) }, (_, i) => Math.cos(i * 0.11) * (1 + (i % 5))),
+    wv: Float32Array.from({ length: c.k[0] * c.k[1] * c.x[3] * c.cout }, (_, i) => Math.sin(i * 0.23)),
+  };
+}
+
+/** Max difference relative to the tensor's scale: float32 sums of many terms of both signs differ
+ * in the last bits, so an element-wise relative error is meaningless for the near-zero entries. */
+function rel(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / scale;
+}
+
 describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm against the cpu backend', () => {
   it('is registered on import, once', () => {
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
@@ -49,23 +68,28 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm against the cpu b
     expect((tf.getKernel('Conv2DBackpropInput', 'wasm') as { nfReplaced?: boolean }).nfReplaced).toBe(true);
   });
 
+  it.each(CASES.filter((c) => c.k[0] === 1 && c.k[1] === 1).map((c) => [`convolution form for 1×1: x${JSON.stringify(c.x)} k${c.k.join('x')} s${c.strides.join('')} ${JSON.stringify(c.pad)}`, c] as const))('%s', async (_, c) => {
+    // 1×1 convs normally take the matrix form; check the convolution form on them too.
+    const usual = tf.getKernel('Conv2DBackpropFilter', 'wasm')!;
+    tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+    tf.registerKernel(conv2dBackpropFilterKernel('wasm', { matrixForm: false }));
+    try {
+      const { xv, wv } = inputsOf(c);
+      const cpu = await gradOn('cpu', c, xv, wv, null);
+      const wasm = await gradOn('wasm', c, xv, wv, null);
+      expect(wasm.leaked).toBe(0);
+      expect(rel(wasm.dw, cpu.dw), 'dW').toBeLessThan(1e-4);
+    } finally {
+      tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+      tf.registerKernel(usual);
+    }
+  });
+
   it.each(CASES.map((c) => [`x${JSON.stringify(c.x)} k${c.k.join('x')} s${c.strides.join('')} ${JSON.stringify(c.pad)}`, c] as const))('%s', async (_, c) => {
-    const xv = Float32Array.from({ length: c.x.reduce((a, b) => a * b, 1) }, (_, i) => Math.cos(i * 0.11) * (1 + (i % 5)));
-    const wv = Float32Array.from({ length: c.k[0] * c.k[1] * c.x[3] * c.cout }, (_, i) => Math.sin(i * 0.23));
+    const { xv, wv } = inputsOf(c);
     const cpu = await gradOn('cpu', c, xv, wv, null);
     const wasm = await gradOn('wasm', c, xv, wv, null);
     expect(wasm.leaked).toBe(0);
-    // Relative to the tensor's scale: float32 sums of many terms of both signs differ in the last
-    // bits, so an element-wise relative error is meaningless for the near-zero entries.
-    const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-      let diff = 0;
-      let scale = 0;
-      for (let i = 0; i < b.length; i++) {
-        diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-        scale = Math.max(scale, Math.abs(b[i]!));
-      }
-      return diff / scale;
-    };
     expect(rel(wasm.dw, cpu.dw), 'dW').toBeLessThan(1e-4);
     expect(rel(wasm.dx, cpu.dx), 'dX (upstream kernel)').toBeLessThan(1e-4);
   });
