@@ -1,6 +1,7 @@
 /**
  * Convolution GFLOP/s on the wasm backend — forward (upstream), dX and dW (ours) — for NFNet-F0's
- * stage convs at 64×64 input, batch 8 (per group for grouped convs), beside the machine's measured
+ * stage convs at 64×64 input, batch 8 (per group for grouped convs), and for 3×3 depthwise convs
+ * (forward upstream, DepthwiseConv2dNativeBackpropInput/Filter ours), beside the machine's measured
  * matMul rate on the same backend. Run: pnpm --filter @nf/wasm-kernels bench   (BENCH_REPS=5)
  */
 import * as tf from '@tensorflow/tfjs';
@@ -59,4 +60,46 @@ console.log('|---|---:|---:|---:|---:|');
 for (const r of rows) {
   const pct = (v) => `${Math.round((100 * v) / peak)}`;
   console.log(`| ${r.shape} | ${r.fwd.toFixed(1)} | ${r.dx.toFixed(1)} | ${r.dw.toFixed(1)} | ${pct(r.fwd)} / ${pct(r.dx)} / ${pct(r.dw)} % |`);
+}
+
+// Depthwise convs move little data per kernel call (≈1 MB here), so reading the result back
+// (dataSync: a copy and a garbage-collected allocation, ~3 ms on this shape) would swamp them. The
+// wasm backend runs kernels synchronously, so the call alone is timed; dX and dW are the kernels
+// themselves (tf.engine().runKernel), without the forward pass that tf.grad would add.
+function kernelMs(fn) {
+  tf.dispose(fn());
+  const t = [];
+  for (let i = 0; i < Math.max(reps, 9); i++) {
+    const t0 = performance.now();
+    const out = fn();
+    t.push(performance.now() - t0);
+    tf.dispose(out);
+  }
+  return t.sort((a, b) => a - b)[Math.floor(t.length / 2)];
+}
+
+const DEPTHWISE = [
+  { name: 'depthwise 3×3 128 ch @16²', hw: 16, c: 128, k: 3, stride: 1 },
+  { name: 'depthwise 3×3 128 ch s2 @16²', hw: 16, c: 128, k: 3, stride: 2 },
+];
+const dwRows = [];
+for (const s of DEPTHWISE) {
+  const x = tf.randomNormal([8, s.hw, s.hw, s.c]);
+  const w = tf.randomNormal([s.k, s.k, s.c, 1], 0, 0.1);
+  const y = tf.depthwiseConv2d(x, w, s.stride, 'same');
+  const dy = tf.randomNormal(y.shape);
+  const flops = 2 * y.size * s.k * s.k;
+  const attrs = { strides: s.stride, pad: 'same', dilations: 1 };
+  const fwd = kernelMs(() => tf.depthwiseConv2d(x, w, s.stride, 'same'));
+  const dx = kernelMs(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape }));
+  const dw = kernelMs(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }));
+  const g = (ms) => flops / ms / 1e6;
+  dwRows.push({ shape: s.name, fwd: g(fwd), dx: g(dx), dw: g(dw), ms: [fwd, dx, dw] });
+  console.log(JSON.stringify({ bench: 'wasm-depthwise', shape: s.name, fwdGflops: g(fwd), dxGflops: g(dx), dwGflops: g(dw), fwdMs: fwd, dxMs: dx, dwMs: dw }));
+  tf.dispose([x, w, y, dy]);
+}
+console.log('\n| depthwise (batch 8, kernel time) | forward GFLOP/s | dX GFLOP/s | dW GFLOP/s | fwd / dX / dW ms |');
+console.log('|---|---:|---:|---:|---:|');
+for (const r of dwRows) {
+  console.log(`| ${r.shape} | ${r.fwd.toFixed(1)} | ${r.dx.toFixed(1)} | ${r.dw.toFixed(1)} | ${r.ms.map((v) => v.toFixed(2)).join(' / ')} |`);
 }

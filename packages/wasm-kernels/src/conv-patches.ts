@@ -1,4 +1,5 @@
-/** Explicit padding of a convolution's input so that every kernel tap reads inside it. */
+/** Explicit padding of a convolution's input so that every kernel tap reads inside it, and the
+ * zero insertion and pad-or-crop steps shared by the backprop-input kernels. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelContext } from './kernel-context.js';
 
@@ -19,3 +20,27 @@ export function padForTaps(ctx: KernelContext, x: tf.TensorInfo, info: tf.backen
   return { padded, info };
 }
 
+/** Pads (or, for negative amounts, crops) H and W of an NHWC tensor. */
+export function padOrCrop(ctx: KernelContext, x: tf.TensorInfo, top: number, bottom: number, left: number, right: number): tf.TensorInfo {
+  let t = x;
+  const pads = [Math.max(0, top), Math.max(0, bottom), Math.max(0, left), Math.max(0, right)];
+  if (pads.some((p) => p > 0)) {
+    t = ctx.run('PadV2', { x: t }, { paddings: [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]], constantValue: 0 });
+  }
+  const crop = [Math.max(0, -top), Math.max(0, -bottom), Math.max(0, -left), Math.max(0, -right)];
+  if (crop.some((c) => c > 0)) {
+    const [n, h, w, c] = t.shape as [number, number, number, number];
+    t = ctx.run('Slice', { x: t }, { begin: [0, crop[0], crop[2], 0], size: [n, h - crop[0]! - crop[1]!, w - crop[2]! - crop[3]!, c] });
+  }
+  return t;
+}
+
+/** Zero insertion by the stride: [N, OH, OW, C] → [N, OH·sh, OW·sw, C], dy[oh, ow] at (oh·sh, ow·sw),
+ * written as a pad of [N, OH, 1, OW, 1, C] to [N, OH, sh, OW, sw, C]. */
+export function zeroInsert(ctx: KernelContext, dy: tf.TensorInfo, sh: number, sw: number): tf.TensorInfo {
+  if (sh === 1 && sw === 1) return dy;
+  const [n, oh, ow, c] = dy.shape as [number, number, number, number];
+  const six = ctx.run('Reshape', { x: dy }, { shape: [n, oh, 1, ow, 1, c] });
+  const spread = ctx.run('PadV2', { x: six }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 });
+  return ctx.run('Reshape', { x: spread }, { shape: [n, oh * sh, ow * sw, c] });
+}

@@ -1,4 +1,6 @@
 import './register.js';
 
-export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './register.js';
-export { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
+export { registerWasmTrainingKernels, WASM_FASTER_KERNELS, WASM_TRAINING_KERNELS } from './register.js';
+export { conv2dBackpropFilterKernel, type BackpropFilterOptions } from './conv2d-backprop-filter.js';
+export { depthwiseConv2dBackpropFilterKernel } from './depthwise-conv2d-backprop-filter.js';
+export { depthwiseConv2dBackpropInputKernel } from './depthwise-conv2d-backprop-input.js';

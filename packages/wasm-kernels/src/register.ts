@@ -5,9 +5,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
+import { depthwiseConv2dBackpropFilterKernel } from './depthwise-conv2d-backprop-filter.js';
+import { depthwiseConv2dBackpropInputKernel } from './depthwise-conv2d-backprop-input.js';
 
 /** Kernels missing upstream: added only where the backend has none. */
-export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [conv2dBackpropFilterKernel('wasm')];
+export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
+  conv2dBackpropFilterKernel('wasm'),
+  depthwiseConv2dBackpropFilterKernel('wasm'),
+  depthwiseConv2dBackpropInputKernel('wasm'),
+];
 
 /** Kernels upstream has but runs slowly: replaced (the previous one is unregistered first). */
 export const WASM_FASTER_KERNELS: readonly tf.KernelConfig[] = [conv2dBackpropInputKernel('wasm')];
