@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { expectNoLeaks } from '../test/leak-check.js';
 import { BACKENDS, useBackend } from '../test/backends.js';
 import { closeness, mulberry32, randomNormal, refAdaptiveClip } from '../test/reference.js';
-import { AgcError, clipGradients, type ClipGradientsOptions } from './index.js';
+import { AgcError, clipGradients, clipGradientsAsync, type ClipGradientsOptions } from './index.js';
 
 /** A small network's parameters in tfjs layouts: conv HWIO, gains and biases [out], dense [in, out]. */
 const PARAMS: Record<string, number[]> = {
@@ -164,5 +164,100 @@ describe.each(BACKENDS)('clipGradients on %s', (backend) => {
     })();
     expect((caught as AgcError).code).toBe('MISSING_PARAM');
     tf.dispose([params, wrong, missing]);
+  });
+});
+
+describe.each(BACKENDS)('clipGradientsAsync on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
+  expectNoLeaks();
+
+  /** Values of every tensor of a map, by name. */
+  const valuesOf = (m: tf.NamedTensorMap) => Object.fromEntries(Object.entries(m).map(([k, t]) => [k, Array.from(t.dataSync())]));
+
+  const optionSets: Array<[string, ClipGradientsOptions]> = [
+    ['defaults', {}],
+    ['classifier excluded', { exclude: ['head/dense/kernel'] }],
+    ['head excluded by RegExp', { exclude: /^head\//g }],
+    ['axes resolver', { axes: (n) => (n.endsWith('gain') ? [] : n.endsWith('kernel') ? 'all' : undefined) }],
+    ['depthwise axes [0, 1] on rank 4, whole tensor otherwise', { axes: (_n, s) => (s.length === 4 ? [0, 1] : 'all'), eps: 0 }],
+  ];
+
+  it.each(optionSets)('gives the same gradients and statistics as clipGradients: %s', async (_, options) => {
+    for (const [seed, scale] of [[1, 0.003], [2, 1], [3, 1e-9], [4, 30]] as const) {
+      const { params, grads } = makeTensors(seed, scale);
+      const before = tf.memory().numTensors;
+      const sync = clipGradients(grads, params, { ...options, clipping: 0.02, stats: true });
+      const pending = clipGradientsAsync(grads, params, { ...options, clipping: 0.02, stats: true });
+      expect(pending).toBeInstanceOf(Promise);
+      const got = await pending;
+      // Only the returned gradients are new: the packed statistics tensor is gone.
+      expect(tf.memory().numTensors).toBe(before + 2 * Object.keys(PARAMS).length);
+      expect(Object.keys(got.grads)).toEqual(Object.keys(sync.grads));
+      expect(valuesOf(got.grads)).toEqual(valuesOf(sync.grads));
+      expect(got.stats).toEqual(sync.stats);
+      // The seeds cover nothing clipped, some units clipped, and most units clipped.
+      if (scale >= 1) expect(got.stats!.some((s) => s.clippedUnits > 0)).toBe(true);
+      if (scale < 1e-6) expect(got.stats!.every((s) => s.clippedUnits === 0)).toBe(true);
+      tf.dispose([params, grads, sync.grads, got.grads]);
+    }
+  });
+
+  it('without stats: the same gradients, no stats, nothing read back', async () => {
+    const { params, grads } = makeTensors(5, 1);
+    const spy = vi.spyOn(tf.Tensor.prototype, 'data');
+    try {
+      const got = await clipGradientsAsync(grads, params, { exclude: ['head/dense/kernel'] });
+      expect(spy).not.toHaveBeenCalled();
+      expect(got.stats).toBeUndefined();
+      const sync = clipGradients(grads, params, { exclude: ['head/dense/kernel'] });
+      expect(valuesOf(got.grads)).toEqual(valuesOf(sync.grads));
+      tf.dispose([sync.grads, got.grads]);
+    } finally {
+      spy.mockRestore();
+    }
+    tf.dispose([params, grads]);
+  });
+
+  it('NaN and Inf, every parameter excluded, and no parameter at all: as clipGradients', async () => {
+    const params = { a: tf.ones([3, 2]), b: tf.ones([4]), c: tf.ones([2]) };
+    const grads = {
+      a: tf.tensor2d([[Number.NaN, 1], [0, 1], [0, 1]]),
+      b: tf.tensor1d([1, Number.POSITIVE_INFINITY, 0, 0]),
+      c: tf.tensor1d([Number.NEGATIVE_INFINITY, 0]),
+    };
+    for (const options of [{ stats: true, exclude: ['c'] }, { stats: true, exclude: () => true }]) {
+      const sync = clipGradients(grads, params, options);
+      const got = await clipGradientsAsync(grads, params, options);
+      expect(got.stats).toEqual(sync.stats);
+      expect(valuesOf(got.grads)).toEqual(valuesOf(sync.grads));
+      tf.dispose([sync.grads, got.grads]);
+    }
+    expect(await clipGradientsAsync({}, params, { stats: true })).toEqual({ grads: {}, stats: [] });
+    tf.dispose([params, grads]);
+  });
+
+  it('bad input rejects (naming the parameter) and allocates nothing', async () => {
+    const params = { w: tf.zeros([3, 4]) };
+    const wrong = { w: tf.zeros([4, 3]) };
+    const missing = { v: tf.zeros([2]) };
+    const count = tf.memory().numTensors;
+    await expect(clipGradientsAsync(wrong, params, { stats: true })).rejects.toThrow(/Gradient of 'w' has shape \[4, 3\]/);
+    await expect(clipGradientsAsync(missing, params)).rejects.toThrow(AgcError);
+    await expect(clipGradientsAsync(wrong, params, { clipping: 0 })).rejects.toThrow(RangeError);
+    expect(tf.memory().numTensors).toBe(count);
+    tf.dispose([params, wrong, missing]);
+  });
+
+  it('a failed read-back rejects and leaves no tensor behind', async () => {
+    const { params, grads } = makeTensors(6, 1);
+    const count = tf.memory().numTensors;
+    const spy = vi.spyOn(tf.Tensor.prototype, 'data').mockRejectedValueOnce(new Error('device lost'));
+    try {
+      await expect(clipGradientsAsync(grads, params, { stats: true })).rejects.toThrow('device lost');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(tf.memory().numTensors).toBe(count);
+    tf.dispose([params, grads]);
   });
 });

@@ -21,7 +21,7 @@ export interface ClipGradientsOptions {
   exclude?: ExcludeSpec;
   /** Reduction per parameter, e.g. `(n, s) => n.endsWith('gain') ? [] : undefined` clips gains per element. */
   axes?: AxesResolver;
-  /** Also return per-parameter statistics (reads a few numbers back from the backend, synchronously). */
+  /** Also return per-parameter statistics (one small read-back: synchronous in `clipGradients`, asynchronous in `clipGradientsAsync`). */
   stats?: boolean;
 }
 
@@ -60,16 +60,21 @@ function toParamMap(params: ParamsInput): Record<string, tf.Tensor> {
   return params as Record<string, tf.Tensor>;
 }
 
-/**
- * Clips every gradient in `grads` against the parameter of the same name. Throws (naming the
- * parameter) when a gradient has no parameter or a different shape. Leaks no tensors: the
- * returned gradients are new tensors owned by the caller; the inputs are not disposed.
- */
-export function clipGradients(
-  grads: tf.NamedTensorMap,
-  params: ParamsInput,
-  options: ClipGradientsOptions = {},
-): ClipGradientsResult {
+/** What both entry points share: the clipped gradients and what decoding the statistics needs. */
+interface PreparedClip {
+  /** New gradient tensors in the caller's key order; the caller owns them. */
+  grads: tf.NamedTensorMap;
+  clippedPlan: Planned[];
+  excludedPlan: Planned[];
+  /** Number of units of all of `clippedPlan` together. */
+  totalUnits: number;
+  /** Unit ratios and gradient norms of `clippedPlan`, flat; only with `stats`. */
+  ratio?: tf.Tensor1D;
+  gradNorm?: tf.Tensor1D;
+}
+
+/** Validates, clips, and (with `stats`) keeps the per-unit tensors the statistics are read from. */
+function prepareClip(grads: tf.NamedTensorMap, params: ParamsInput, options: ClipGradientsOptions): PreparedClip {
   const { clipping, eps } = resolveClipOptions(options);
   const isExcluded = toPredicate(options.exclude);
   const paramMap = toParamMap(params);
@@ -104,14 +109,62 @@ export function clipGradients(
   // Keep the caller's key order.
   const ordered: tf.NamedTensorMap = {};
   for (const p of plan) ordered[p.name] = out[p.name]!;
-  if (!options.stats) return { grads: ordered };
+  const totalUnits = clippedPlan.reduce((n, p) => n + unitCount(p.param.shape, p.axes), 0);
+  return { grads: ordered, clippedPlan, excludedPlan, totalUnits, ...(ratio ? { ratio } : {}), ...(gradNorm ? { gradNorm } : {}) };
+}
+
+/**
+ * Clips every gradient in `grads` against the parameter of the same name. Throws (naming the
+ * parameter) when a gradient has no parameter or a different shape. Leaks no tensors: the
+ * returned gradients are new tensors owned by the caller; the inputs are not disposed.
+ * With `stats: true` the statistics are read back synchronously (`dataSync`); on a backend that
+ * cannot read synchronously (webgpu in Node) use `clipGradientsAsync`.
+ */
+export function clipGradients(
+  grads: tf.NamedTensorMap,
+  params: ParamsInput,
+  options: ClipGradientsOptions = {},
+): ClipGradientsResult {
+  const prepared = prepareClip(grads, params, options);
+  if (!options.stats) return { grads: prepared.grads };
+  let packed: tf.Tensor1D | undefined;
   try {
-    return { grads: ordered, stats: readStats(clippedPlan, excludedPlan, ratio, gradNorm) };
+    packed = packStats(prepared);
+    const values = packed ? (packed.dataSync() as Float32Array) : new Float32Array(0);
+    return { grads: prepared.grads, stats: decodeStats(prepared, values) };
   } catch (error) {
-    tf.dispose(ordered);
+    tf.dispose(prepared.grads);
     throw error;
   } finally {
-    tf.dispose([ratio, gradNorm].filter((t) => t !== undefined));
+    packed?.dispose();
+  }
+}
+
+/**
+ * `clipGradients` with the statistics read back asynchronously (`await tensor.data()`), so it
+ * works on every backend, webgpu in Node included (where `dataSync` is unavailable), and does not
+ * block the thread while the device finishes. Same options, same results, same ownership: the
+ * returned gradients are new tensors owned by the caller. Every error rejects the promise
+ * (validation errors before anything is allocated); a failed read-back leaves no tensor behind.
+ * The clipping itself is queued before the function returns; without `stats` nothing is read back.
+ */
+export async function clipGradientsAsync(
+  grads: tf.NamedTensorMap,
+  params: ParamsInput,
+  options: ClipGradientsOptions = {},
+): Promise<ClipGradientsResult> {
+  const prepared = prepareClip(grads, params, options);
+  if (!options.stats) return { grads: prepared.grads };
+  let packed: tf.Tensor1D | undefined;
+  try {
+    packed = packStats(prepared);
+    const values = packed ? ((await packed.data()) as Float32Array) : new Float32Array(0);
+    return { grads: prepared.grads, stats: decodeStats(prepared, values) };
+  } catch (error) {
+    tf.dispose(prepared.grads);
+    throw error;
+  } finally {
+    packed?.dispose();
   }
 }
 
@@ -122,20 +175,29 @@ interface Planned {
   axes: number[];
 }
 
-/** Reads every unit ratio and gradient norm, and a finiteness probe per excluded gradient, in one read-back. */
-function readStats(
-  clippedPlan: Planned[],
-  excludedPlan: Planned[],
-  ratio: tf.Tensor1D | undefined,
-  gradNorm: tf.Tensor1D | undefined,
-): ClipStat[] {
-  const values = tf.tidy(() => {
-    // 0 when finite, NaN when the gradient holds NaN or Inf.
-    const probes = excludedPlan.map((p) => tf.reshape(tf.mul(tf.sum(tf.abs(p.grad)), 0), [1]));
-    const parts = [...(ratio && gradNorm ? [ratio, gradNorm] : []), ...probes];
-    return parts.length === 0 ? new Float32Array(0) : (tf.concat(parts).dataSync() as Float32Array);
-  });
-  const totalUnits = ratio?.size ?? 0;
+/**
+ * Everything the statistics need in one flat tensor, so one read-back serves all parameters:
+ * every unit ratio, every unit gradient norm, then a finiteness probe per excluded gradient
+ * (0 when finite, NaN when it holds NaN or Inf). Disposes `ratio` and `gradNorm` (consumed);
+ * undefined when there is nothing to read. The caller owns the result.
+ */
+function packStats(prepared: PreparedClip): tf.Tensor1D | undefined {
+  const { excludedPlan, ratio, gradNorm } = prepared;
+  try {
+    return tf.tidy(() => {
+      const probes = excludedPlan.map((p) => tf.reshape(tf.mul(tf.sum(tf.abs(p.grad)), 0), [1]));
+      const parts = [...(ratio && gradNorm ? [ratio, gradNorm] : []), ...probes];
+      return parts.length === 0 ? undefined : (tf.concat(parts) as tf.Tensor1D);
+    });
+  } finally {
+    tf.dispose([ratio, gradNorm].filter((t) => t !== undefined));
+  }
+}
+
+/** Turns the values read from `packStats`'s tensor into one `ClipStat` per parameter (clipped ones first, then excluded ones). */
+function decodeStats(prepared: PreparedClip, values: Float32Array): ClipStat[] {
+  const { clippedPlan, excludedPlan } = prepared;
+  const { totalUnits } = prepared;
   const stats: ClipStat[] = [];
   let offset = 0;
   for (const p of clippedPlan) {

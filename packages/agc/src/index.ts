@@ -10,6 +10,7 @@ export {
 } from './adaptive-clip.js';
 export {
   clipGradients,
+  clipGradientsAsync,
   type AxesResolver,
   type ClipGradientsOptions,
   type ClipGradientsResult,
