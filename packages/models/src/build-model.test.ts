@@ -11,7 +11,7 @@ const TINY = { depths: [1, 1, 1, 1], numClasses: 5 };
 function tinyOverrides(name: ModelName) {
   if (name.startsWith('nf_regnet')) return { ...TINY, channels: [16, 24, 32, 40] };
   if (name.startsWith('nf_resnet') || name.startsWith('resnet')) return { ...TINY, channels: [32, 64, 96, 128], stemChannels: 16, normGroups: 4 };
-  if (name === 'nfnet_tiny_mnist') return {};
+  if (name === 'nfnet_tiny_mnist' || name === 'nfnet_small_mnist') return {};
   return { ...TINY, channels: [16, 32, 48, 64], stemChannels: 16, groupSize: 8, numFeatures: 64 };
 }
 
