@@ -17,6 +17,9 @@ export interface CheckpointState {
   index: number;
   seed: number;
   config: unknown;
+  /** The resolved model configuration (classes and channels included), so that the weights can be
+   * rebuilt without the dataset (`nf-train spp --checkpoint`). Absent in older checkpoints. */
+  modelConfig?: unknown;
   metrics?: Record<string, number>;
 }
 
@@ -98,4 +101,26 @@ export async function readCheckpoint(folder: string, parts: CheckpointParts): Pr
     for (const [name, v] of parts.ema) tf.tidy(() => v.assign(tf.tensor(ema[name]!.data, ema[name]!.shape)));
   }
   return JSON.parse(await readFile(path.join(folder, 'state.json'), 'utf8')) as CheckpointState;
+}
+
+/** Which weights of a checkpoint: the live ones, or their EMA (what evaluation and the saved model use). */
+export type CheckpointWeights = 'model' | 'ema';
+
+/** Loads only the weights of a checkpoint into `weights` (no optimizer): the EMA when asked for
+ * and present, else the live weights. Returns which were loaded and the checkpoint's state. */
+export async function readCheckpointWeights(folder: string, weights: NamedWeight[], prefer: CheckpointWeights = 'ema'): Promise<{ loaded: CheckpointWeights; state: CheckpointState }> {
+  const names = await readdir(folder).catch(() => [] as string[]);
+  const loaded: CheckpointWeights = prefer === 'ema' && names.includes('ema.safetensors') ? 'ema' : 'model';
+  const file = path.join(folder, `${loaded}.safetensors`);
+  const tensors = readSafetensors(new Uint8Array(await readFile(file)), file).tensors;
+  for (const { name, variable } of weights) {
+    const t = tensors[name];
+    if (!t) throw new Error(`checkpoint ${folder} has no weight '${name}'; was it written by another model?`);
+    if (t.shape.join(',') !== variable.shape.join(',')) {
+      throw new Error(`checkpoint ${folder}: weight '${name}' has shape [${t.shape.join(', ')}], the model expects [${variable.shape.join(', ')}]; was it written by another model?`);
+    }
+    tf.tidy(() => variable.assign(tf.tensor(t.data, t.shape)));
+  }
+  const state = JSON.parse(await readFile(path.join(folder, 'state.json'), 'utf8')) as CheckpointState;
+  return { loaded, state };
 }

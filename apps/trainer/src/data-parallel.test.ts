@@ -45,7 +45,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const y = tf.tensor1d([0, 1, 2, 3, 4, 5], 'int32');
       let live = 0;
       for (let s = 0; s < 3; s++) {
-        const ra = withSeed(100 + s, () => trainStep(a, oa, x, y, 0.1, { ...options, accumulation: 2 }));
+        const ra = await withSeed(100 + s, () => trainStep(a, oa, x, y, 0.1, { ...options, accumulation: 2 }));
         const rb = await withSeed(100 + s, () => parallel.step(b, ob, x, y, 0.1, options));
         expect(Math.abs(ra.loss - rb.loss), `step ${s} loss`).toBeLessThan(1e-5 * Math.max(1, ra.loss));
         expect(rb.accuracy).toBe(ra.accuracy);

@@ -207,7 +207,7 @@ export class DataParallel {
       return { grads, loss: loss as tf.Scalar, correct: correct as tf.Scalar };
     });
     tf.dispose([local.grads, local.loss, local.correct]);
-    return applyUpdate(vars, optimizer, total, batch, lr, options);
+    return await applyUpdate(vars, optimizer, total, batch, lr, options);
   }
 
   private publishWeights(vars: tf.Variable[]): void {

@@ -16,7 +16,17 @@ export interface Dataset {
   /** Example order of an epoch. */
   order(epoch: number, shuffle: boolean): Uint32Array;
   /** Images [B, H, W, C] (float32, normalised) and int32 labels [B] of these examples. */
-  batch(indices: ArrayLike<number>, augment: { flip: boolean; seed: number }): { images: tf.Tensor4D; labels: tf.Tensor1D };
+  batch(indices: ArrayLike<number>, augment: Augment): { images: tf.Tensor4D; labels: tf.Tensor1D };
+}
+
+/** Training-time augmentation of a batch, drawn from `seed`. */
+export interface Augment {
+  /** Random horizontal flip (p = 0.5). */
+  flip: boolean;
+  /** Random translation by up to this many pixels in each direction, zero (black) fill: the same as
+   * timm / torchvision `RandomCrop(size, padding=shift)`. 0 = off (and draws nothing). */
+  shift?: number;
+  seed: number;
 }
 
 /** A uniform [0, 1) generator from @nf/data's seeded PRNG (the one its pipeline uses). */
@@ -62,12 +72,19 @@ export function fromSource(source: DataSource, seed: number, limit = 0): Dataset
         const idx = indices[b]!;
         labels[b] = source.labels[idx]!;
         const flip = augment.flip && rand() < 0.5;
+        const shift = augment.shift ?? 0;
+        // Output pixel (y, x) reads source (y − dy, x − dx); outside the image it is black (raw 0).
+        const dy = shift > 0 ? Math.floor(rand() * (2 * shift + 1)) - shift : 0;
+        const dx = shift > 0 ? Math.floor(rand() * (2 * shift + 1)) - shift : 0;
         const src = idx * pixels;
         const dst = b * pixels;
         for (let y = 0; y < h; y++) {
+          const sy = y - dy;
           for (let x = 0; x < w; x++) {
-            const sx = flip ? w - 1 - x : x;
-            for (let k = 0; k < c; k++) images[dst + (y * w + x) * c + k] = data[src + (y * w + sx) * c + k]! * scale[k]! + bias[k]!;
+            const fx = flip ? w - 1 - x : x;
+            const sx = fx - dx;
+            const inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
+            for (let k = 0; k < c; k++) images[dst + (y * w + x) * c + k] = (inside ? data[src + (sy * w + sx) * c + k]! * scale[k]! : 0) + bias[k]!;
           }
         }
       }
@@ -75,6 +92,14 @@ export function fromSource(source: DataSource, seed: number, limit = 0): Dataset
     },
   };
 }
+
+/** Classes and channels of each preset dataset, known without loading it: what a model trained on
+ * it was built with (for checkpoints that predate `modelConfig` in state.json). */
+export const DATASET_GEOMETRY: Readonly<Record<'fashion-mnist' | 'cifar10' | 'synthetic', { numClasses: number; channels: number }>> = {
+  'fashion-mnist': { numClasses: 10, channels: 1 },
+  synthetic: { numClasses: 10, channels: 1 },
+  cifar10: { numClasses: 10, channels: 3 },
+};
 
 /** Train and test sets of a preset's dataset. */
 export async function loadDatasets(name: 'fashion-mnist' | 'cifar10' | 'synthetic', dir: string | undefined, seed: number): Promise<{ train: Dataset; test: Dataset }> {

@@ -5,3 +5,7 @@ export { warmupCosine } from './lr-schedule.js';
 export { loadBackend } from './load-backend.js';
 export { partialGradients, applyUpdate, splitBatch, type BatchPart, type PartialGradients, type StepOptions, type StepResult } from './train-step.js';
 export { DataParallel } from './data-parallel.js';
+export { readConfigFile, parseConfigText, configFormat, type ConfigFormat } from './config-file.js';
+export { mixBatch, drawMix, mixImages, mixTargets, mixRng, randBox, mixingEnabled, type MixOptions, type MixParams, type MixedBatch, type Box } from './mix.js';
+export { analyzeNfModel, checkpointModel, tableModel, runSpp, NF_RESIDUAL, type SppModel, type SppRun } from './spp.js';
+export { exportModel } from './export-model.js';

@@ -20,3 +20,15 @@ export function withSeed<T>(seed: number, work: () => T): T {
 export function stepSeed(seed: number, step: number): number {
   return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0;
 }
+
+/** `withSeed` for asynchronous work: Math.random stays seeded until `work` settles, so nothing else
+ * may run concurrently (a CLI command, or the end of a run, where nothing does). */
+export async function withSeedAsync<T>(seed: number, work: () => Promise<T>): Promise<T> {
+  const original = Math.random;
+  Math.random = seededUniform(seed);
+  try {
+    return await work();
+  } finally {
+    Math.random = original;
+  }
+}

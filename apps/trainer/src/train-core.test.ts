@@ -17,7 +17,7 @@ const options = { clipping: 0.01, weightDecay: 5e-5, labelSmoothing: 0.1, accumu
 describe('config', () => {
   it('presets, then file, then flags; one line naming the bad key', () => {
     const c = resolveConfig('fashion-mnist', [{ epochs: 2 }, 'file.json'], [{ lr: 0.05 }, 'flags']);
-    expect([c.epochs, c.lr, c.model]).toEqual([2, 0.05, 'nfnet_tiny_mnist']);
+    expect([c.epochs, c.lr, c.model]).toEqual([2, 0.05, 'nfnet_small_mnist']);
     expect(() => resolveConfig('fashion-mnist', [{ epoch: 2 }, 'file.json'])).toThrow(/file.json: unknown key 'epoch'; known keys: model/);
     expect(() => resolveConfig('fashion-mnist', [{ lr: '0.1' }, 'flags'])).toThrow(/flags: 'lr' must be a number, received "0.1"/);
     expect(() => resolveConfig('fashion-mnist', [{ batchSize: 30, accumulation: 4 }, 'flags'])).toThrow(/'batchSize' 30 is not divisible by 'accumulation' 4/);
@@ -50,15 +50,15 @@ describe('training step (cpu)', () => {
   });
   afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-  it('lowers the loss, keeps the live tensor count constant, and equals SGD on clipped + decayed gradients', () => {
+  it('lowers the loss, keeps the live tensor count constant, and equals SGD on clipped + decayed gradients', async () => {
     const model = createModel('nfnet_tiny_mnist', TINY);
     const opt = tf.train.momentum(0.1, 0.9, true);
     const x = tf.randomNormal([8, 28, 28, 1], 0, 1, 'float32', 1);
     const y = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32');
-    const first = trainStep(model, opt, x as tf.Tensor4D, y, 0.1, options);
+    const first = await trainStep(model, opt, x as tf.Tensor4D, y, 0.1, options);
     const live = tf.memory().numTensors;
     let last = first;
-    for (let i = 0; i < 4; i++) last = trainStep(model, opt, x as tf.Tensor4D, y, 0.1, options);
+    for (let i = 0; i < 4; i++) last = await trainStep(model, opt, x as tf.Tensor4D, y, 0.1, options);
     expect(tf.memory().numTensors).toBe(live);
     expect(last.loss).toBeLessThan(first.loss);
     expect(first.clipFraction).toBeGreaterThan(0);
@@ -68,7 +68,7 @@ describe('training step (cpu)', () => {
     model.dispose();
   }, 60_000);
 
-  it('accumulation over micro-batches gives the same update as the full batch', () => {
+  it('accumulation over micro-batches gives the same update as the full batch', async () => {
     // Dropout off: its random masks would differ between the two runs.
     const a = createModel('nfnet_tiny_mnist', { ...TINY, dropRate: 0 });
     const b = createModel('nfnet_tiny_mnist', { ...TINY, dropRate: 0 });
@@ -77,8 +77,8 @@ describe('training step (cpu)', () => {
     const y = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32');
     const oa = tf.train.momentum(0.1, 0.9, true);
     const ob = tf.train.momentum(0.1, 0.9, true);
-    const ra = trainStep(a, oa, x as tf.Tensor4D, y, 0.1, options);
-    const rb = trainStep(b, ob, x as tf.Tensor4D, y, 0.1, { ...options, accumulation: 4 });
+    const ra = await trainStep(a, oa, x as tf.Tensor4D, y, 0.1, options);
+    const rb = await trainStep(b, ob, x as tf.Tensor4D, y, 0.1, { ...options, accumulation: 4 });
     expect(Math.abs(ra.loss - rb.loss)).toBeLessThan(1e-5);
     const wa = a.getWeights();
     const wb = b.getWeights();
@@ -91,14 +91,17 @@ describe('training step (cpu)', () => {
     [a, b].forEach((m) => m.dispose());
   }, 60_000);
 
-  it('a NaN gradient stops the step naming the parameters, or is skipped with onNan: skip', () => {
+  it('a NaN gradient stops the step naming the parameters, or is skipped with onNan: skip', async () => {
     const model = createModel('nfnet_tiny_mnist', TINY);
     const opt = tf.train.momentum(0.1, 0.9, true);
     const x = tf.fill([2, 28, 28, 1], Number.NaN) as tf.Tensor4D;
     const y = tf.tensor1d([0, 1], 'int32');
-    expect(() => trainStep(model, opt, x, y, 0.1, options)).toThrow(NonFiniteError);
+    const live = tf.memory().numTensors;
+    await expect(trainStep(model, opt, x, y, 0.1, options)).rejects.toThrow(NonFiniteError);
+    expect(tf.memory().numTensors).toBe(live);
     const before = model.getWeights().map((w) => w.dataSync().slice());
-    const r = trainStep(model, opt, x, y, 0.1, { ...options, onNan: 'skip' });
+    const r = await trainStep(model, opt, x, y, 0.1, { ...options, onNan: 'skip' });
+    expect(tf.memory().numTensors).toBe(live);
     expect(r.skipped).toBe(true);
     expect(r.nonFiniteParams.length).toBeGreaterThan(0);
     model.getWeights().forEach((w, i) => expect(Array.from(w.dataSync())).toEqual(Array.from(before[i]!)));
@@ -117,7 +120,7 @@ describe('training step (cpu)', () => {
     const x = tf.randomNormal([4, 28, 28, 1], 0, 1, 'float32', 3);
     const y = tf.tensor1d([0, 1, 2, 3], 'int32');
     for (let s = 1; s <= 4; s++) {
-      trainStep(model, opt, x as tf.Tensor4D, y, 0.1, options);
+      await trainStep(model, opt, x as tf.Tensor4D, y, 0.1, options);
       ema.update(s);
       await writeCheckpoint(dir, { weights: vars, optimizer: opt, ema: ema.shadows }, { step: s, epoch: 0, index: s * 4, seed: 0, config: {} }, 2);
     }
@@ -127,7 +130,7 @@ describe('training step (cpu)', () => {
     expect(await latestCheckpoint(dir)).toBe(path.join(dir, 'step-00000004'));
     const saved = vars.map((v) => v.variable.dataSync().slice());
     const savedEma = [...ema.shadows.values()].map((v) => v.dataSync().slice());
-    trainStep(model, opt, x as tf.Tensor4D, y, 0.1, options); // move away
+    await trainStep(model, opt, x as tf.Tensor4D, y, 0.1, options); // move away
     const state = await readCheckpoint((await latestCheckpoint(dir))!, { weights: vars, optimizer: opt, ema: ema.shadows });
     expect(state.step).toBe(4);
     vars.forEach((v, i) => expect(Array.from(v.variable.dataSync())).toEqual(Array.from(saved[i]!)));

@@ -6,7 +6,7 @@
  * works on any subset of the batch's micro-batches, so data-parallel workers can share a batch.
  */
 import * as tf from '@tensorflow/tfjs';
-import { clipGradients } from '@nf/agc';
+import { clipGradientsAsync, type ClipGradientsResult } from '@nf/agc';
 import { decays, isClassifierWeight } from './param-groups.js';
 import { withSeed } from './seeded-random.js';
 
@@ -145,14 +145,20 @@ export function drawStepSeed(): number {
   return Math.floor(Math.random() * 0x100000000) >>> 0;
 }
 
-export function trainStep(
+/**
+ * One step: gradients of the batch, then `applyUpdate`. Every Math.random draw of the step (its
+ * part seed, dropout and stochastic-depth masks) happens synchronously, before the first `await`,
+ * so a caller's `withSeed` around the call is still in force for all of them. The values are read
+ * back asynchronously (`await tensor.data()`), which every backend supports, webgpu in Node included.
+ */
+export async function trainStep(
   model: tf.LayersModel,
   optimizer: tf.MomentumOptimizer,
   images: tf.Tensor4D,
   labels: tf.Tensor,
   lr: number,
   options: StepOptions,
-): StepResult {
+): Promise<StepResult> {
   const vars = trainableVariables(model);
   const batch = images.shape[0];
   const parts = splitBatch(batch, options.accumulation);
@@ -160,45 +166,67 @@ export function trainStep(
   return applyUpdate(vars, optimizer, gradients, batch, lr, options);
 }
 
-/** Applies full-batch gradients: AGC → weight decay → Nesterov SGD; disposes `gradients`. */
-export function applyUpdate(
+/**
+ * Applies full-batch gradients: AGC → weight decay → Nesterov SGD; disposes `gradients`. All
+ * device work up to the finiteness check is queued before the first `await`; the loss, correct
+ * count, gradient norm, each gradient's sum of squares and the AGC statistics come back in two
+ * concurrent asynchronous reads (no `dataSync`). The update is applied after them, only when
+ * the loss and the gradient norm are finite. No tensor outlives the call.
+ */
+export async function applyUpdate(
   vars: tf.Variable[],
   optimizer: tf.MomentumOptimizer,
   gradients: PartialGradients,
   batch: number,
   lr: number,
   options: StepOptions,
-): StepResult {
+): Promise<StepResult> {
   const { grads, loss, correct } = gradients;
+  let clipped: tf.NamedTensorMap | undefined;
   try {
     const byName = Object.fromEntries(vars.map((v) => [v.name, v]));
-    const clippedResult =
+    const names = Object.keys(grads);
+    // [loss, correct, ‖g‖, Σg² of each gradient in `names` order]: one read-back. A gradient's Σg²
+    // is non-finite when it holds a NaN or Inf. The per-gradient sums are reduced with one sum
+    // over their concatenation, not tf.addN: webgpu's AddN binds one storage buffer per input and
+    // fails (silently, leaving a stale result) above the device's limit, 8 by default, i.e. 7 inputs.
+    const scalars = tf.tidy(() => {
+      const sq = names.map((k) => tf.reshape(tf.sum(tf.square(grads[k]!)), [1]));
+      const perGrad = sq.length > 0 ? tf.concat(sq) : tf.zeros([0]);
+      return tf.concat([tf.reshape(loss, [1]), tf.reshape(correct, [1]), tf.reshape(tf.sqrt(tf.sum(perGrad)), [1]), perGrad]);
+    });
+    const clipping: Promise<ClipGradientsResult> =
       options.clipping > 0
-        ? clipGradients(grads, byName, { clipping: options.clipping, exclude: (name) => isClassifierWeight(name), stats: true })
-        : { grads: Object.fromEntries(Object.entries(grads).map(([k, v]) => [k, tf.clone(v)])), stats: undefined };
-    const stats = clippedResult.stats;
+        ? clipGradientsAsync(grads, byName, { clipping: options.clipping, exclude: (name) => isClassifierWeight(name), stats: true })
+        : Promise.resolve({ grads: Object.fromEntries(Object.entries(grads).map(([k, v]) => [k, tf.clone(v)])) });
+    const [read, clip] = await Promise.allSettled([scalars.data(), clipping]);
+    scalars.dispose();
+    if (clip.status === 'fulfilled') clipped = clip.value.grads;
+    if (read.status === 'rejected') throw read.reason;
+    if (clip.status === 'rejected') throw clip.reason;
+    const values = read.value;
+    const stats = clip.value.stats;
+    const [lossValue, correctValue, gradNorm] = [values[0]!, values[1]!, values[2]!];
     const nonFiniteParams = (stats ?? []).filter((s) => s.nonFinite).map((s) => s.name);
     const units = (stats ?? []).filter((s) => !s.excluded).reduce((n, s) => n + s.units, 0);
     const clippedUnits = (stats ?? []).reduce((n, s) => n + s.clippedUnits, 0);
-    const [lossValue, gradNorm, correctValue] = tf.tidy(() => {
-      const sq = Object.values(grads).map((g) => tf.sum(tf.square(g)));
-      return [loss, tf.sqrt(tf.addN(sq)), correct].map((t) => t.dataSync()[0]!) as [number, number, number];
-    });
     const finite = Number.isFinite(lossValue) && Number.isFinite(gradNorm);
     if (!finite && nonFiniteParams.length === 0) {
-      for (const [k, g] of Object.entries(grads)) if (!Number.isFinite(tf.tidy(() => tf.sum(g).dataSync()[0]!))) nonFiniteParams.push(k);
+      names.forEach((k, i) => {
+        if (!Number.isFinite(values[3 + i]!)) nonFiniteParams.push(k);
+      });
     }
     let skipped = false;
     if (!finite) {
       if (options.onNan === 'stop') {
-        tf.dispose(clippedResult.grads);
         throw new NonFiniteError(nonFiniteParams, `loss ${lossValue}, gradient norm ${gradNorm}; non-finite gradients in: ${nonFiniteParams.slice(0, 8).join(', ') || '(loss only)'}`);
       }
       skipped = true;
     } else {
+      const clippedGrads = clipped!;
       const final = tf.tidy(() => {
         const out: tf.NamedTensorMap = {};
-        for (const [name, g] of Object.entries(clippedResult.grads)) {
+        for (const [name, g] of Object.entries(clippedGrads)) {
           out[name] = options.weightDecay > 0 && decays(name) ? tf.add(g, tf.mul(byName[name]!, options.weightDecay)) : tf.clone(g);
         }
         return out;
@@ -207,9 +235,9 @@ export function applyUpdate(
       optimizer.applyGradients(final as never);
       tf.dispose(final);
     }
-    tf.dispose(clippedResult.grads);
     return { loss: lossValue, accuracy: correctValue / batch, gradNorm, clipFraction: units ? clippedUnits / units : 0, skipped, nonFiniteParams };
   } finally {
+    if (clipped) tf.dispose(clipped);
     tf.dispose([grads, loss, correct]);
   }
 }

@@ -42,6 +42,28 @@ describe.each(['cpu', 'wasm'])('nf-train end to end on %s', (backend) => {
     const html = readFileSync(path.join(out, 'report.html'), 'utf8');
     expect(html).toContain('<svg');
     expect(html).toContain('Confusion matrix');
+    expect(html).toContain('<h2>Signal propagation</h2>');
+  }, 120_000);
+});
+
+describe('MixUp / CutMix in the loop (wasm)', () => {
+  it('trains on mixed batches (a real cross-entropy on soft targets) and resumes exactly', async () => {
+    await tf.setBackend('wasm');
+    const mix = { ...small, mixup: 0.2, cutmix: 1, mixupSwitchProb: 0.5 };
+    const a = outDir();
+    const b = outDir();
+    await train(resolveConfig('synthetic', [{ ...mix, maxSteps: 2, out: a }, 'test']), { log: quiet });
+    await train(resolveConfig('synthetic', [{ ...mix, maxSteps: 5, out: a }, 'test']), { log: quiet, resume: true });
+    await train(resolveConfig('synthetic', [{ ...mix, maxSteps: 5, out: b }, 'test']), { log: quiet });
+    expect(losses(a)).toHaveLength(5);
+    expect(losses(a)).toEqual(losses(b));
+    // Soft targets of 10 classes: the loss stays near ln 10 at the start, never 0.
+    for (const l of losses(a)) expect(l).toBeGreaterThan(1.5);
+    // The same run unmixed sees other images and targets from the first step on.
+    const c = outDir();
+    await train(resolveConfig('synthetic', [{ ...small, maxSteps: 2, out: c }, 'test']), { log: quiet });
+    losses(c).forEach((l, i) => expect(l).not.toBe(losses(a)[i]));
+    expect(readFileSync(path.join(a, 'report.html'), 'utf8')).toContain('MixUp / CutMix α');
   }, 120_000);
 });
 
@@ -70,7 +92,14 @@ describe('resume and faults (cpu)', () => {
 
   it('optional backends fail with one line saying how to install them', async () => {
     await expect(loadBackend('tensorflow')).rejects.toThrow(/backend tensorflow unavailable: @tensorflow\/tfjs-node is not installed; to use it: npm i @tensorflow\/tfjs-node/);
-    await expect(loadBackend('webgpu')).rejects.toThrow(/backend webgpu unavailable: .*npm i webgpu/);
+    // webgpu is an optional dependency: where it installs and a Vulkan adapter exists it loads (then it
+    // names its package); otherwise the error is one line saying how to get it.
+    const webgpu = await loadBackend('webgpu').then(
+      (choice) => choice.detail,
+      (error: Error) => error.message,
+    );
+    expect(webgpu).toMatch(/^webgpu \(@tensorflow\/tfjs-backend-webgpu\)$|^backend webgpu unavailable: [^\n]*npm i webgpu/);
+    await tf.setBackend('cpu');
     const auto = await loadBackend('auto');
     expect(['wasm', 'tensorflow', 'tensorflow-gpu']).toContain(auto.name);
     expect(auto.notes.join('\n')).toMatch(/tfjs-node-gpu/);

@@ -1,23 +1,27 @@
 /**
- * `nf-train train`: the loop. Data → forward/backward → AGC → weight decay → Nesterov SGD on a
+ * `nf-train train`: the loop. Data → MixUp/CutMix (when on) → forward/backward → AGC → weight decay → Nesterov SGD on a
  * warmup-cosine schedule → EMA; evaluation each epoch with the EMA weights; metrics.jsonl; atomic
  * checkpoints (resume continues exactly where it stopped); SIGINT/SIGTERM finish the step, write a
  * checkpoint and say how to resume; a report.html and the final model at the end.
  */
 import * as tf from '@tensorflow/tfjs';
-import { countParams, createModel, saveModel, configOf } from '@nf/models';
+import { countParams, createModel, saveModel, configOf, type NfConfig } from '@nf/models';
+import { availableParallelism } from 'node:os';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TrainConfig } from './train-config.js';
 import { loadDatasets } from './dataset.js';
 import { warmupCosine } from './lr-schedule.js';
-import { trainStep, namedWeights, NonFiniteError } from './train-step.js';
+import { trainStep, namedWeights, NonFiniteError, type StepOptions } from './train-step.js';
+import { DataParallel } from './data-parallel.js';
 import { WeightEma } from './ema.js';
 import { latestCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { evaluate, type EvalResult } from './evaluate.js';
+import { evaluateAsync, type EvalResult } from './evaluate.js';
 import { renderReport, type MetricRecord } from './report.js';
+import { reportSpp } from './spp.js';
 import { Progress } from './progress.js';
 import { stepSeed, withSeed } from './seeded-random.js';
+import { mixBatch, mixingEnabled, type MixedBatch, type MixOptions } from './mix.js';
 
 export interface TrainResult {
   testAccuracy: number;
@@ -48,6 +52,8 @@ export async function train(config: TrainConfig, options: { resume?: boolean; lo
   const plannedSteps = config.epochs * stepsPerEpoch;
   const totalSteps = config.maxSteps > 0 ? Math.min(config.maxSteps, plannedSteps) : plannedSteps;
   const warmupSteps = Math.round(config.warmupEpochs * stepsPerEpoch);
+  const mixOptions: MixOptions = { mixup: config.mixup, cutmix: config.cutmix, prob: config.mixupProb, switchProb: config.mixupSwitchProb };
+  const mixing = mixingEnabled(mixOptions);
   let step = 0;
   let epoch = 0;
   let index = 0;
@@ -60,6 +66,7 @@ export async function train(config: TrainConfig, options: { resume?: boolean; lo
   } else {
     await writeFile(metricsFile, '');
   }
+  const parallel = await startParallel(model, modelConfig, config, log);
   let stop = false;
   const onSignal = () => {
     stop = true;
@@ -68,9 +75,9 @@ export async function train(config: TrainConfig, options: { resume?: boolean; lo
   process.once('SIGTERM', onSignal);
   const record = async (r: MetricRecord) => appendFile(metricsFile, `${JSON.stringify(r)}\n`);
   const checkpoint = async () =>
-    writeCheckpoint(ckptDir, { weights: vars, optimizer, ...(ema ? { ema: ema.shadows } : {}) }, { step, epoch, index, seed: config.seed, config }, config.keepCheckpoints);
+    writeCheckpoint(ckptDir, { weights: vars, optimizer, ...(ema ? { ema: ema.shadows } : {}) }, { step, epoch, index, seed: config.seed, config, modelConfig }, config.keepCheckpoints);
   const evalNow = (): Promise<EvalResult> =>
-    ema ? ema.withAveraged(async () => evaluate(model, testSet, 256, config.evalLimit)) : Promise.resolve(evaluate(model, testSet, 256, config.evalLimit));
+    ema ? ema.withAveraged(() => evaluateAsync(model, testSet, 256, config.evalLimit)) : evaluateAsync(model, testSet, 256, config.evalLimit);
 
   const started = performance.now();
   const progress = new Progress(totalSteps, log);
@@ -81,18 +88,26 @@ export async function train(config: TrainConfig, options: { resume?: boolean; lo
       while (index + config.batchSize <= trainSet.size && step < totalSteps && !stop) {
         const t0 = performance.now();
         const idx = order.subarray(index, index + config.batchSize);
-        const { images, labels } = trainSet.batch(idx, { flip: true, seed: config.seed * 7919 + step });
+        const { images, labels } = trainSet.batch(idx, { flip: true, shift: config.randomShift, seed: config.seed * 7919 + step });
         const lr = warmupCosine(step + 1, config.lr, warmupSteps, plannedSteps);
         let result;
+        let mixed: MixedBatch | undefined;
         try {
-          result = withSeed(stepSeed(config.seed, step), () => trainStep(model, optimizer, images, labels, lr, {
+          // Mixing (timm batch mode) gives dense targets with the label smoothing already in them.
+          if (mixing) mixed = mixBatch(images, labels, { ...mixOptions, seed: config.seed, step, numClasses: trainSet.numClasses, smoothing: config.labelSmoothing });
+          const [x, y] = mixed ? [mixed.images, mixed.targets] : [images, labels];
+          const stepOptions: StepOptions = {
             clipping: config.clipping,
             weightDecay: config.weightDecay,
-            labelSmoothing: config.labelSmoothing,
+            labelSmoothing: mixed ? 0 : config.labelSmoothing,
             accumulation: config.accumulation,
             numClasses: trainSet.numClasses,
             onNan: config.onNan,
-          }));
+          };
+          // The step's random draws happen synchronously at its start, under the step's seed.
+          result = await withSeed(stepSeed(config.seed, step), () =>
+            parallel ? parallel.step(model, optimizer, x, y, lr, stepOptions) : trainStep(model, optimizer, x, y, lr, stepOptions),
+          );
         } catch (e) {
           if (e instanceof NonFiniteError) {
             const last = await latestCheckpoint(ckptDir);
@@ -101,6 +116,7 @@ export async function train(config: TrainConfig, options: { resume?: boolean; lo
           throw e;
         } finally {
           tf.dispose([images, labels]);
+          if (mixed) tf.dispose([mixed.images, mixed.targets]);
         }
         step += 1;
         index += config.batchSize;
@@ -127,25 +143,44 @@ export async function train(config: TrainConfig, options: { resume?: boolean; lo
       await checkpoint();
     }
   } finally {
+    await parallel?.close();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
   const seconds = (performance.now() - started) / 1000;
   if (!stop) {
+    // The final model is the EMA weights (when on): saved, and analyzed for the report's SPP.
+    const finish = async () => {
+      await saveModel(model, path.join(out, 'model'));
+      return reportSpp(model, modelConfig, config.seed, `step ${step}${ema ? ' (EMA weights)' : ''}`, log);
+    };
+    const spp = ema ? await ema.withAveraged(finish) : await finish();
     const records = (await readFile(metricsFile, 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as MetricRecord);
+    const share = config.mixup > 0 && config.cutmix > 0 ? `, CutMix share ${config.mixupSwitchProb}` : '';
+    const mix: Record<string, string> = mixing ? { 'MixUp / CutMix α': `${config.mixup} / ${config.cutmix} (batches mixed: p ${config.mixupProb}${share})` } : {};
     await writeFile(
       path.join(out, 'report.html'),
       renderReport(records, {
         title: `nf-train: ${config.model} on ${trainSet.name}`,
         classNames: trainSet.classNames,
-        summary: { backend: tf.getBackend(), steps: step, 'wall time (s)': seconds.toFixed(0), 'test top-1': lastEval?.accuracy.toFixed(4) ?? '-', 'batch size': config.batchSize, 'peak lr': config.lr, 'AGC λ': config.clipping },
+        summary: { backend: tf.getBackend(), steps: step, 'wall time (s)': seconds.toFixed(0), 'test top-1': lastEval?.accuracy.toFixed(4) ?? '-', 'batch size': config.batchSize, 'peak lr': config.lr, 'AGC λ': config.clipping, ...mix },
+        spp,
       }),
     );
-    if (ema) await ema.withAveraged(async () => saveModel(model, path.join(out, 'model')));
-    else await saveModel(model, path.join(out, 'model'));
   }
   ema?.dispose();
   optimizer.dispose();
   model.dispose();
   return { testAccuracy: lastEval?.accuracy ?? Number.NaN, steps: step, seconds, interrupted: stop, outDir: out };
+}
+
+/** Worker threads for the cpu and wasm backends (`workers`, 0 = one per core); none for GPU backends or 1 worker. */
+async function startParallel(model: tf.LayersModel, modelConfig: NfConfig, config: TrainConfig, log: (line: string) => void): Promise<DataParallel | undefined> {
+  const backend = tf.getBackend();
+  if (backend !== 'cpu' && backend !== 'wasm') return undefined;
+  const threads = config.workers === 0 ? availableParallelism() : config.workers;
+  if (threads <= 1) return undefined;
+  const parallel = await DataParallel.start(model, modelConfig, backend, threads);
+  log(`data parallel: ${threads} threads on ${backend} (batch split into ${Math.max(threads, config.accumulation)} micro-batches per step)`);
+  return parallel;
 }

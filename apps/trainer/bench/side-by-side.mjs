@@ -1,0 +1,221 @@
+/**
+ * `pnpm bench` (root): training speed of our stack beside PyTorch on the same machine, in one run.
+ *
+ *  1. matMul peak: the wasm backend's 1024² matMul on one thread, and on every core at once
+ *     (one worker thread per core, each with its own wasm backend) — the machine's peak as our
+ *     kernels can reach it; PyTorch's torch.mm on the same threads when PyTorch is present.
+ *  2. Conv GFLOP/s, forward / dX / dW, for NFNet-F0's stage convs at 64² (batch 8, per group),
+ *     on one thread, as a fraction of the one-thread matMul peak.
+ *  3. Train-step img/s (forward, backward, AGC, weight decay, Nesterov SGD: the trainer's step) for
+ *     a tiny NFNet 32² b32, NF-ResNet-26 64² b16 and NFNet-F0 64² b8 on each backend, with 1 thread
+ *     and with all cores (data-parallel workers).
+ *  4. The same three networks in plain PyTorch (bench/pytorch/nf_bench.py, Debian's python3-torch),
+ *     2 threads, and our / PyTorch ratios; without PyTorch, the reference figures measured earlier.
+ *
+ * Env: NF_BACKENDS (default wasm,cpu), BENCH_STEPS (timed steps, default 5), BENCH_NETS
+ * (comma list of tiny,resnet26,f0), BENCH_CPU_ALL=1 (also the big nets on the slow cpu backend),
+ * NF_PYTHON (default /usr/bin/python3). Prints JSON lines, then one Markdown table.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import '@nf/wasm-kernels';
+import { configOf, createModel, countParams } from '@nf/models';
+import { DataParallel, trainStep } from '../dist/index.js';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const cores = availableParallelism();
+const steps = Number(process.env.BENCH_STEPS ?? 5);
+const backends = (process.env.NF_BACKENDS ?? 'wasm,cpu').split(',').filter(Boolean);
+const netFilter = new Set((process.env.BENCH_NETS ?? 'tiny,resnet26,f0').split(','));
+const python = process.env.NF_PYTHON ?? '/usr/bin/python3';
+/** PyTorch 1.13, 2 threads, measured earlier on this kind of 2-core machine (tfjs-notes.md). */
+const REFERENCE_TORCH = { tiny: 1266, resnet26: 65.0, f0: 13.8 };
+
+const NETS = [
+  { key: 'tiny', label: 'tiny NFNet 32² b32', config: configOf('dm_nfnet_f0', { depths: [1, 1, 1, 1], channels: [32, 64, 96, 128], groupSize: 8, stemChannels: 32, numFeatures: 256, numClasses: 10, dropRate: 0, dropPathRate: 0 }), res: 32, batch: 32 },
+  { key: 'resnet26', label: 'NF-ResNet-26 64² b16', config: configOf('nf_resnet26', { dropRate: 0, dropPathRate: 0 }), res: 64, batch: 16 },
+  { key: 'f0', label: 'NFNet-F0 64² b8', config: configOf('dm_nfnet_f0', { dropRate: 0, dropPathRate: 0 }), res: 64, batch: 8 },
+].filter((n) => netFilter.has(n.key));
+
+/** Per-group conv shapes of NFNet-F0 at 64² input, batch 8 (group width 128). */
+const CONVS = [
+  { name: 'stem 3×3 3→16 s2 @64²', hw: 64, cin: 3, cout: 16, k: 3, stride: 2 },
+  { name: 'stage1 3×3 128→128 @16²', hw: 16, cin: 128, cout: 128, k: 3, stride: 1 },
+  { name: 'stage1 1×1 128→256 @16²', hw: 16, cin: 128, cout: 256, k: 1, stride: 1 },
+  { name: 'stage2 3×3 128→128 s2 @16²', hw: 16, cin: 128, cout: 128, k: 3, stride: 2 },
+  { name: 'stage2 3×3 128→128 @8²', hw: 8, cin: 128, cout: 128, k: 3, stride: 1 },
+  { name: 'stage3 3×3 128→128 @4²', hw: 4, cin: 128, cout: 128, k: 3, stride: 1 },
+];
+
+const emit = (o) => console.log(JSON.stringify(o));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function timeMs(fn, reps = 5) {
+  tf.dispose(fn());
+  const t = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    const out = fn();
+    (Array.isArray(out) ? out[0] : out).dataSync();
+    t.push(performance.now() - t0);
+    tf.dispose(out);
+  }
+  return median(t);
+}
+
+function matMulGflops() {
+  const a = tf.randomNormal([1024, 1024]);
+  const b = tf.randomNormal([1024, 1024]);
+  const ms = timeMs(() => tf.matMul(a, b));
+  tf.dispose([a, b]);
+  return (2 * 1024 ** 3) / ms / 1e6;
+}
+
+/** Every core at once: one worker per core, each timing wasm matMuls; the sum of their rates. */
+async function parallelMatMulGflops(threads) {
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    (async () => {
+      const tf = await import('@tensorflow/tfjs');
+      await import('@tensorflow/tfjs-backend-wasm');
+      await tf.setBackend('wasm');
+      const a = tf.randomNormal([1024, 1024]), b = tf.randomNormal([1024, 1024]);
+      tf.matMul(a, b).dataSync();
+      parentPort.postMessage('ready');
+      parentPort.once('message', () => {
+        const t0 = performance.now(); let n = 0;
+        while (performance.now() - t0 < 3000) { const c = tf.matMul(a, b); c.dataSync(); c.dispose(); n++; }
+        parentPort.postMessage((2 * 1024 ** 3 * n) / (performance.now() - t0) / 1e6);
+      });
+    })();`;
+  const workers = Array.from({ length: threads }, () => new Worker(code, { eval: true }));
+  const once = (w) => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+  await Promise.all(workers.map(once));
+  const rates = workers.map(once);
+  workers.forEach((w) => w.postMessage('go'));
+  const sum = (await Promise.all(rates)).reduce((a, b) => a + b, 0);
+  await Promise.all(workers.map((w) => w.terminate()));
+  return sum;
+}
+
+function convRates(reps) {
+  const rows = [];
+  for (const s of CONVS) {
+    const x = tf.randomNormal([8, s.hw, s.hw, s.cin]);
+    const w = tf.randomNormal([s.k, s.k, s.cin, s.cout], 0, 0.1);
+    const y = tf.conv2d(x, w, s.stride, 'same');
+    const dy = tf.onesLike(y);
+    const flops = 2 * y.size * s.cin * s.k * s.k;
+    const g = (ms) => flops / ms / 1e6;
+    rows.push({
+      shape: s.name,
+      fwd: g(timeMs(() => tf.conv2d(x, w, s.stride, 'same'), reps)),
+      dx: g(timeMs(() => tf.conv2dTranspose(dy, w, x.shape, s.stride, 'same'), reps)),
+      dw: g(timeMs(() => tf.grad((f) => tf.conv2d(x, f, s.stride, 'same'))(w, dy), reps)),
+    });
+    tf.dispose([x, w, y, dy]);
+  }
+  return rows;
+}
+
+async function trainRate(net, backend, threads) {
+  const model = createModel(net.config);
+  const optimizer = tf.train.momentum(0.01, 0.9, true);
+  const x = tf.randomNormal([net.batch, net.res, net.res, net.config.inChannels], 0, 1, 'float32', 1);
+  const y = tf.tensor1d(Array.from({ length: net.batch }, (_, i) => i % net.config.numClasses), 'int32');
+  const options = { clipping: 0.01, weightDecay: 2e-5, labelSmoothing: 0.1, accumulation: 1, numClasses: net.config.numClasses, onNan: 'skip' };
+  const parallel = threads > 1 ? await DataParallel.start(model, net.config, backend, threads) : undefined;
+  const step = async () => (parallel ? parallel.step(model, optimizer, x, y, 0.01, options) : trainStep(model, optimizer, x, y, 0.01, options));
+  const n = backend === 'cpu' ? Math.min(steps, 2) : steps;
+  try {
+    for (let i = 0; i < (backend === 'cpu' ? 1 : 2); i++) await step();
+    const times = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await step();
+      times.push(performance.now() - t0);
+    }
+    return (net.batch * 1000) / median(times);
+  } finally {
+    await parallel?.close();
+    tf.dispose([x, y]);
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+function pytorch() {
+  const script = here('../../../bench/pytorch/nf_bench.py');
+  if (!existsSync(python) || !existsSync(script)) return { missing: `${existsSync(script) ? python : script} not found` };
+  try {
+    const out = execFileSync(python, [script, '--threads', String(cores), '--json-only', '--steps', String(steps), '--only', NETS.map((n) => ({ tiny: 'tiny_nfnet', resnet26: 'nf_resnet26', f0: 'nfnet_f0' })[n.key]).join(',')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+    const lines = out.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    if (lines.some((l) => l.bench === 'torch-missing')) return { missing: `PyTorch is not installed for ${python} (apt-get install python3-torch)` };
+    return { lines };
+  } catch (e) {
+    return { missing: `the PyTorch benchmark failed: ${String(e.message).split('\n')[0]}` };
+  }
+}
+
+// ---- run ----
+const train = [];
+const kernels = {};
+const peaks = {};
+for (const backend of backends) {
+  if (!(await tf.setBackend(backend))) {
+    console.log(`${backend}: not available, skipped`);
+    continue;
+  }
+  await tf.ready();
+  peaks[backend] = { one: matMulGflops() };
+  if (backend === 'wasm') peaks[backend].all = await parallelMatMulGflops(cores);
+  emit({ bench: 'matmul', backend, oneThreadGflops: peaks[backend].one, allCoresGflops: peaks[backend].all ?? null, cores });
+  kernels[backend] = convRates(backend === 'cpu' ? 1 : 5);
+  for (const r of kernels[backend]) emit({ bench: 'conv', backend, ...r, peakGflops: peaks[backend].one });
+  for (const net of NETS) {
+    if (backend === 'cpu' && net.key !== 'tiny' && !process.env.BENCH_CPU_ALL) {
+      console.log(`cpu: ${net.label} skipped (minutes per step; BENCH_CPU_ALL=1 runs it)`);
+      continue;
+    }
+    for (const threads of [...new Set([1, cores])]) {
+      const imgPerSec = await trainRate(net, backend, threads);
+      train.push({ net: net.key, label: net.label, backend, threads, imgPerSec });
+      emit({ bench: 'train', net: net.key, backend, threads, batch: net.batch, res: net.res, params: countParams(net.config), imgPerSec });
+    }
+  }
+}
+const torch = pytorch();
+const torchTrain = Object.fromEntries((torch.lines ?? []).filter((l) => l.bench === 'torch-train').map((l) => [{ tiny_nfnet: 'tiny', nf_resnet26: 'resnet26', nfnet_f0: 'f0' }[l.net], l.imgPerSec]));
+// torch.mm goes through Debian's generic BLAS (slow); the oneDNN GEMM is the one PyTorch's convs use.
+const torchMm = (torch.lines ?? []).find((l) => l.bench === 'torch-matmul');
+const torchGemm = (torch.lines ?? []).find((l) => l.bench === 'torch-gemm-onednn');
+for (const l of torch.lines ?? []) emit(l);
+if (torch.missing) emit({ bench: 'torch-missing', reason: torch.missing, reference: REFERENCE_TORCH });
+
+const f = (v, d = 1) => (v === undefined || v === null ? '–' : v.toFixed(d));
+console.log(`\n## Peak (1024² matMul, GFLOP/s)\n`);
+for (const [b, p] of Object.entries(peaks)) console.log(`- ${b}: ${f(p.one)} on one thread${p.all ? `, ${f(p.all)} on ${cores} threads at once` : ''}`);
+if (torchGemm) console.log(`- PyTorch oneDNN GEMM (as a 1×1 conv), ${torchGemm.threads} threads: ${f(torchGemm.gflops)}`);
+if (torchMm) console.log(`- PyTorch torch.mm (Debian's BLAS), ${torchMm.threads} threads: ${f(torchMm.gflops)}`);
+for (const [b, rows] of Object.entries(kernels)) {
+  const peak = peaks[b].one;
+  console.log(`\n## Conv kernels on ${b}, one thread (GFLOP/s; % of the one-thread matMul peak ${f(peak)})\n`);
+  console.log('| F0 conv, 64² input, batch 8 | forward | dX | dW |');
+  console.log('|---|---:|---:|---:|');
+  const pct = (v) => `${f(v)} (${Math.round((100 * v) / peak)} %)`;
+  for (const r of rows) console.log(`| ${r.shape} | ${pct(r.fwd)} | ${pct(r.dx)} | ${pct(r.dw)} |`);
+}
+const peerNote = torch.missing ? `PyTorch missing (${torch.missing}): reference figures, PyTorch 1.13 on 2 threads, measured earlier` : `PyTorch ${torch.lines.find((l) => l.torch)?.torch ?? ''}, ${cores} threads, this run`;
+console.log(`\n## Train step img/s (forward + backward + AGC + weight decay + Nesterov SGD)\n`);
+console.log(`| network | backend | threads | ours img/s | PyTorch img/s | ours / PyTorch |`);
+console.log('|---|---|---:|---:|---:|---:|');
+for (const r of train) {
+  const peer = torchTrain[r.net] ?? REFERENCE_TORCH[r.net];
+  console.log(`| ${r.label} | ${r.backend} | ${r.threads} | ${f(r.imgPerSec)} | ${f(peer)}${torchTrain[r.net] ? '' : ' (ref.)'} | ${f(r.imgPerSec / peer, 2)} |`);
+}
+console.log(`\nPeer: ${peerNote}.`);

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { lineChart, renderReport, tickFormat } from './report.js';
+
+describe('report.html', () => {
+  it('tick labels stay distinct on narrow ranges and readable on tiny ones', () => {
+    const loss = tickFormat(2.301, 2.307, 0.0015);
+    expect([2.301, 2.3025, 2.304, 2.3055, 2.307].map(loss)).toEqual(['2.3010', '2.3025', '2.3040', '2.3055', '2.3070']);
+    const lr = tickFormat(0.000641, 0.00513, 0.00112);
+    expect(lr(0.000641)).toBe('0.0006');
+    expect(tickFormat(0, 8, 2)(6)).toBe('6.0');
+    expect(tickFormat(1e-6, 5e-6, 1e-6)(2e-6)).toBe('2.00e-6');
+  });
+
+  it('marks sparse series with dots; the SPP section appears only when given', () => {
+    const svg = lineChart('Loss', [{ label: 'test', points: [[8, 2.3]], color: '#d62728', dots: true }], 'loss');
+    expect(svg).toContain('<circle cx=');
+    const base = { title: 't', classNames: ['a', 'b'], summary: { steps: 1 } };
+    expect(renderReport([], base)).not.toContain('Signal propagation');
+    const html = renderReport([], { ...base, spp: { svg: '<svg id="spp"></svg>', caption: 'a < b' } });
+    expect(html).toContain('<h2>Signal propagation</h2><p class="caption">a &lt; b</p><div class="spp"><svg id="spp"></svg></div>');
+    expect(renderReport([], { ...base, spp: { caption: 'Signal-propagation plot unavailable: x' } })).not.toContain('<div class="spp">');
+  });
+});
