@@ -78,11 +78,15 @@ function matMulGflops() {
 
 /** Every core at once: one worker per core, each timing wasm matMuls; the sum of their rates. */
 async function parallelMatMulGflops(threads) {
+  // An eval'd worker resolves packages from the working directory (the repo root has no tfjs): pass
+  // the files this module resolves.
+  const tfUrl = import.meta.resolve('@tensorflow/tfjs');
+  const wasmUrl = import.meta.resolve('@tensorflow/tfjs-backend-wasm');
   const code = `
     const { parentPort } = require('node:worker_threads');
     (async () => {
-      const tf = await import('@tensorflow/tfjs');
-      await import('@tensorflow/tfjs-backend-wasm');
+      const tf = await import(${JSON.stringify(tfUrl)});
+      await import(${JSON.stringify(wasmUrl)});
       await tf.setBackend('wasm');
       const a = tf.randomNormal([1024, 1024]), b = tf.randomNormal([1024, 1024]);
       tf.matMul(a, b).dataSync();
@@ -183,7 +187,16 @@ for (const backend of backends) {
       continue;
     }
     for (const threads of [...new Set([1, cores])]) {
-      const imgPerSec = await trainRate(net, backend, threads);
+      let imgPerSec;
+      try {
+        imgPerSec = await trainRate(net, backend, threads);
+      } catch (e) {
+        const error = String(e?.message ?? e).split('\n')[0];
+        if (process.env.BENCH_DEBUG) console.error(e);
+        emit({ bench: 'train', net: net.key, backend, threads, batch: net.batch, res: net.res, error });
+        train.push({ net: net.key, label: net.label, backend, threads, imgPerSec: Number.NaN, error });
+        continue;
+      }
       train.push({ net: net.key, label: net.label, backend, threads, imgPerSec });
       emit({ bench: 'train', net: net.key, backend, threads, batch: net.batch, res: net.res, params: countParams(net.config), imgPerSec });
     }
@@ -197,7 +210,7 @@ const torchGemm = (torch.lines ?? []).find((l) => l.bench === 'torch-gemm-onednn
 for (const l of torch.lines ?? []) emit(l);
 if (torch.missing) emit({ bench: 'torch-missing', reason: torch.missing, reference: REFERENCE_TORCH });
 
-const f = (v, d = 1) => (v === undefined || v === null ? '–' : v.toFixed(d));
+const f = (v, d = 1) => (v === undefined || v === null || !Number.isFinite(v) ? '–' : v.toFixed(d));
 console.log(`\n## Peak (1024² matMul, GFLOP/s)\n`);
 for (const [b, p] of Object.entries(peaks)) console.log(`- ${b}: ${f(p.one)} on one thread${p.all ? `, ${f(p.all)} on ${cores} threads at once` : ''}`);
 if (torchGemm) console.log(`- PyTorch oneDNN GEMM (as a 1×1 conv), ${torchGemm.threads} threads: ${f(torchGemm.gflops)}`);
@@ -216,6 +229,6 @@ console.log(`| network | backend | threads | ours img/s | PyTorch img/s | ours /
 console.log('|---|---|---:|---:|---:|---:|');
 for (const r of train) {
   const peer = torchTrain[r.net] ?? REFERENCE_TORCH[r.net];
-  console.log(`| ${r.label} | ${r.backend} | ${r.threads} | ${f(r.imgPerSec)} | ${f(peer)}${torchTrain[r.net] ? '' : ' (ref.)'} | ${f(r.imgPerSec / peer, 2)} |`);
+  console.log(`| ${r.label} | ${r.backend} | ${r.threads} | ${r.error ? `failed: ${r.error}` : f(r.imgPerSec)} | ${f(peer)}${torchTrain[r.net] ? '' : ' (ref.)'} | ${f(r.imgPerSec / peer, 2)} |`);
 }
 console.log(`\nPeer: ${peerNote}.`);
