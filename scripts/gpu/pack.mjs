@@ -56,12 +56,11 @@ for (const f of ['apps/trainer/dist/cli.js', 'apps/trainer/dist/index.js']) {
 }
 
 /** Packages never needed at run time by nf-train on the device (types, the tfjs umbrella's CLI tools
- * and browser polyfills, yaml which the trainer does not import), and sharp unless asked for. */
+ * and browser polyfills), and sharp unless asked for. (yaml stays: config files are read with it.) */
 function dropped(name) {
   if (name.startsWith('@types/') || name === 'undici-types' || name === '@webgpu/types') return 'types only';
   if (['core-js', 'regenerator-runtime'].includes(name)) return 'browser polyfills (tfjs umbrella)';
   if (['yargs', 'argparse', 'chalk'].includes(name)) return "tfjs umbrella's CLI tools";
-  if (name === 'yaml') return 'not imported by the trainer';
   if (!withSharp && (name === 'sharp' || name.startsWith('@img/'))) return 'image-folder decoding only (--with-sharp keeps it)';
   return undefined;
 }
