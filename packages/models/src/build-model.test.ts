@@ -128,5 +128,9 @@ describe('createModel details (cpu)', () => {
     expect(() => createModel('nf_resnet26', { depths: [2, 2, 2] })).toThrow(/channels must have one entry per stage \(3\)/);
     expect(() => createModel('nf_resnet26', { nonsense: 1 } as never)).toThrow(/Unknown config field 'nonsense'/);
     expect(() => createModel('nf_resnet26', { dropRate: 1.5 })).toThrow(/dropRate must be in \[0, 1\), received 1.5/);
+    expect(() => createModel('nf_resnet26', { stemStride: 2 })).toThrow(/stemStride must be 4 for stemType '7x7_pool', received 2/);
+    expect(() => createModel('nfnet_tiny_mnist', { stemStride: 3 })).toThrow(/stemStride must be 2 or 4 for stemType 'deep_quad', received 3/);
+    expect(() => createModel('nfnet_tiny_mnist', { stageStrides: [1, 2, 2] })).toThrow(/stageStrides must list 1 or 2 for each of the 4 stages, received \[1,2,2\]/);
+    expect(() => createModel('nfnet_tiny_mnist', { stageStrides: [1, 2, 3, 2] })).toThrow(/stageStrides must list 1 or 2/);
   });
 });

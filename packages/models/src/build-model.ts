@@ -21,11 +21,14 @@ type Sym = tfl.SymbolicTensor;
 /** Any config field can be overridden, e.g. `{ numClasses: 10, inChannels: 1, depths: [1, 1, 1, 1] }`. */
 export type NfOverrides = Partial<NfConfig>;
 
+/** NfConfig fields that may be absent from a table entry. */
+const OPTIONAL_FIELDS = ['stemChannels', 'groupSize', 'seRatio', 'stemStride', 'stageStrides'];
+
 export function configOf(nameOrConfig: ModelName | NfConfig, overrides: NfOverrides = {}): NfConfig {
   const base = resolveConfig(nameOrConfig);
   for (const key of Object.keys(overrides)) {
-    if (!(key in base) && key !== 'stemChannels' && key !== 'groupSize' && key !== 'seRatio') {
-      throw new ModelsError('BAD_CONFIG', `Unknown config field '${key}'; known fields: ${Object.keys(modelConfigs.dm_nfnet_f0).join(', ')}.`);
+    if (!(key in base) && !OPTIONAL_FIELDS.includes(key)) {
+      throw new ModelsError('BAD_CONFIG', `Unknown config field '${key}'; known fields: ${[...new Set([...Object.keys(modelConfigs.dm_nfnet_f0), ...OPTIONAL_FIELDS])].join(', ')}.`);
     }
   }
   return validateNfConfig({ ...base, ...overrides }, typeof nameOrConfig === 'string' ? nameOrConfig : 'config');

@@ -39,6 +39,24 @@ describe('countParams / countMacs from the table', () => {
     expect(plan.finalSize).toBe(8);
     expect(plan.numFeatures).toBe(3072);
   });
+  it('stemStride and stageStrides set where the resolution drops: nfnet_base_mnist keeps 14×14 through stage 1', () => {
+    const sizes = (config: Parameters<typeof stagePlan>[0]) => {
+      const plan = stagePlan(config, 28);
+      return { stem: plan.stem.convs.map((c) => c.stride), stemOut: plan.stem.outSize, blocks: plan.blocks.map((b) => [b.stride, b.inSize, b.outSize]), final: plan.finalSize };
+    };
+    expect(sizes(modelConfigs.nfnet_small_mnist)).toEqual({ stem: [2, 1, 1, 2], stemOut: 7, blocks: [[1, 7, 7], [2, 7, 4], [2, 4, 2], [2, 2, 1]], final: 1 });
+    expect(sizes(modelConfigs.nfnet_base_mnist)).toEqual({ stem: [2, 1, 1, 1], stemOut: 14, blocks: [[1, 14, 14], [2, 14, 7], [2, 7, 4], [2, 4, 2]], final: 2 });
+    // Without stageStrides, timm's rule: a stride-2 stem is followed by a strided first stage.
+    expect(sizes({ ...modelConfigs.nfnet_small_mnist, stemStride: 2 }).blocks[0]).toEqual([2, 14, 7]);
+    expect(sizes({ ...modelConfigs.nf_regnet_b0, stemStride: 1 })).toMatchObject({ stem: [1], stemOut: 28, final: 2 });
+    // MACs of the base model by hand: conv MACs = out² · k² · cin/groups · cout, per plan entry.
+    const plan = stagePlan(modelConfigs.nfnet_base_mnist, 28);
+    const convMacs = [...plan.stem.convs, ...plan.blocks.flatMap((b) => b.convs), ...(plan.finalConv ? [plan.finalConv] : [])]
+      .reduce((a, c) => a + c.outSize ** 2 * c.kernel ** 2 * (c.inChannels / c.groups) * c.outChannels, 0);
+    expect(countMacs('nfnet_base_mnist', 28)).toBeGreaterThanOrEqual(convMacs);
+    expect(countMacs('nfnet_base_mnist', 28)).toBeLessThan(convMacs * 1.05);
+    expect(plan.stem.convs.map((c) => [c.outChannels, c.outSize])).toEqual([[6, 14], [12, 14], [24, 14], [48, 14]]);
+  });
   it('every table entry counts without allocating anything', () => {
     for (const name of listModels()) expect(countParams(name)).toBeGreaterThan(0);
   });

@@ -19,6 +19,16 @@ export interface NfConfig {
   readonly stemType: StemType;
   /** Stem output channels (deep_quad: the 4 convs have /8, /4, /2, ×1 of it). Default: channels[0]. */
   readonly stemChannels?: number;
+  /**
+   * Total stride of the stem: 'deep_quad' 4 (default) or 2 (its last conv unstrided), '3x3' 2
+   * (default) or 1, '7x7_pool' 4. Small images (28×28, 32×32) keep more resolution with 2.
+   */
+  readonly stemStride?: number;
+  /**
+   * Stride of each stage's first block (1 or 2). Default, timm's rule: 1 for the first stage after
+   * a stride-4 stem, otherwise 2.
+   */
+  readonly stageStrides?: readonly number[];
   /** Channels per group in the 3×3 convs; undefined = no groups. */
   readonly groupSize?: number;
   /** Bottleneck width ratio: of the block output (ResNet/NFNet) or input (RegNet, `reg`). */
@@ -84,6 +94,13 @@ export function validateNfConfig(config: NfConfig, where = 'NfConfig'): NfConfig
   if (config.depths.length !== config.channels.length) fail('channels', `must have one entry per stage (${config.depths.length})`, config.channels);
   if (!(config.alpha > 0)) fail('alpha', 'must be > 0', config.alpha);
   if (!['deep_quad', '7x7_pool', '3x3'].includes(config.stemType)) fail('stemType', "must be 'deep_quad', '7x7_pool' or '3x3'", config.stemType);
+  const stemStrides: Record<StemType, number[]> = { deep_quad: [2, 4], '3x3': [1, 2], '7x7_pool': [4] };
+  if (config.stemStride !== undefined && !stemStrides[config.stemType].includes(config.stemStride)) {
+    fail('stemStride', `must be ${stemStrides[config.stemType].join(' or ')} for stemType '${config.stemType}'`, config.stemStride);
+  }
+  if (config.stageStrides !== undefined && !(Array.isArray(config.stageStrides) && config.stageStrides.length === config.depths.length && config.stageStrides.every((s) => s === 1 || s === 2))) {
+    fail('stageStrides', `must list 1 or 2 for each of the ${config.depths.length} stages`, config.stageStrides);
+  }
   if (config.groupSize !== undefined && !(Number.isInteger(config.groupSize) && config.groupSize > 0)) fail('groupSize', 'must be a positive integer or undefined', config.groupSize);
   if (!(config.bottleRatio > 0)) fail('bottleRatio', 'must be > 0', config.bottleRatio);
   if (!(config.widthFactor > 0)) fail('widthFactor', 'must be > 0', config.widthFactor);

@@ -75,20 +75,20 @@ export function stagePlan(config: NfConfig, resolution = config.testSize): Stage
   let pool = false;
   if (config.stemType === 'deep_quad') {
     const chs = [stemChannels / 8, stemChannels / 4, stemChannels / 2, stemChannels].map(Math.floor);
-    const strides = [2, 1, 1, 2];
+    stemStride = config.stemStride ?? 4;
+    const strides = [2, 1, 1, stemStride / 2];
     chs.forEach((c, i) => {
       stemConvs.push(conv(`stem.conv${i + 1}`, inCh, c, 3, strides[i]!));
       inCh = c;
     });
-    stemStride = 4;
   } else if (config.stemType === '7x7_pool') {
     stemConvs.push(conv('stem.conv', inCh, stemChannels, 7, 2));
     size = down(size, 2); // 3×3 stride-2 max pool
     pool = true;
     stemStride = 4;
   } else {
-    stemConvs.push(conv('stem.conv', inCh, stemChannels, 3, 2));
-    stemStride = 2;
+    stemStride = config.stemStride ?? 2;
+    stemConvs.push(conv('stem.conv', inCh, stemChannels, 3, stemStride));
   }
   inCh = stemChannels;
   const stem = { convs: stemConvs, pool, outSize: size, outChannels: stemChannels };
@@ -98,7 +98,8 @@ export function stagePlan(config: NfConfig, resolution = config.testSize): Stage
   let expectedVar = 1;
   let blockIndex = 0;
   config.depths.forEach((depth, s) => {
-    const stageStride = s === 0 && stemStride > 2 ? 1 : 2;
+    // timm's rule unless the config says otherwise: the first stage keeps the resolution after a stride-4 stem.
+    const stageStride = config.stageStrides?.[s] ?? (s === 0 && stemStride > 2 ? 1 : 2);
     for (let b = 0; b < depth; b++, blockIndex++) {
       const name = `stages.${s}.${b}`;
       const out = makeDivisible(config.channels[s]! * config.widthFactor, div);
