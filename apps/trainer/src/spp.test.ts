@@ -47,7 +47,7 @@ describe('signal propagation of our NFNets', () => {
   it('a table model at its train size, seeded like the run', async () => {
     const config = resolveConfig('fashion-mnist', [{ modelOverrides: overrides, seed: 5 }, 'test']);
     const [m1, m2] = [tableModel(config), tableModel(config)];
-    expect(m1.label).toBe('nfnet_small_mnist (initialization)');
+    expect(m1.label).toBe('nfnet_base_mnist (initialization)');
     expect(m1.modelConfig.trainSize).toBe(28);
     m1.model.getWeights().forEach((w, i) => expect(Array.from(w.dataSync())).toEqual(Array.from(m2.model.getWeights()[i]!.dataSync())));
     [m1, m2].forEach((m) => m.model.dispose());
@@ -55,7 +55,7 @@ describe('signal propagation of our NFNets', () => {
 
   it("a run directory's latest checkpoint (EMA weights) → spp.svg, spp.json and the text", async () => {
     const target = await checkpointModel(dir);
-    expect(target.label).toBe('nfnet_small_mnist step 2 (EMA weights)');
+    expect(target.label).toBe('nfnet_base_mnist step 2 (EMA weights)');
     expect(target.runDir).toBe(dir);
     expect(target.checkpoint).toBe(path.join(dir, 'checkpoints', 'step-00000002'));
     const out = tmp();
@@ -82,12 +82,12 @@ describe('signal propagation of our NFNets', () => {
     expect(b.runDir).toBeUndefined();
     expect(b.modelConfig).toEqual(a.modelConfig);
     a.model.getWeights().forEach((w, i) => expect(Array.from(w.dataSync())).toEqual(Array.from(b.model.getWeights()[i]!.dataSync())));
-    expect(live.label).toBe('nfnet_small_mnist step 2');
+    expect(live.label).toBe('nfnet_base_mnist step 2');
     [a, b, live].forEach((m) => m.model.dispose());
   });
 
   it('one-line errors: another model, a missing folder, a folder that is neither', async () => {
-    await expect(checkpointModel(dir, 'dm_nfnet_f0')).rejects.toThrow(/holds a nfnet_small_mnist, not a dm_nfnet_f0; drop --model or pass --model nfnet_small_mnist/);
+    await expect(checkpointModel(dir, 'dm_nfnet_f0')).rejects.toThrow(/holds a nfnet_base_mnist, not a dm_nfnet_f0; drop --model or pass --model nfnet_base_mnist/);
     await expect(checkpointModel(path.join(dir, 'nope'))).rejects.toThrow(/--checkpoint '.*nope' does not exist/);
     await expect(checkpointModel(path.join(dir, 'model'))).rejects.toThrow(/is neither a run directory \(with checkpoints\/\) nor a checkpoint folder/);
     const empty = tmp();

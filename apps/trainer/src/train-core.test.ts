@@ -17,7 +17,7 @@ const options = { clipping: 0.01, weightDecay: 5e-5, labelSmoothing: 0.1, accumu
 describe('config', () => {
   it('presets, then file, then flags; one line naming the bad key', () => {
     const c = resolveConfig('fashion-mnist', [{ epochs: 2 }, 'file.json'], [{ lr: 0.05 }, 'flags']);
-    expect([c.epochs, c.lr, c.model]).toEqual([2, 0.05, 'nfnet_small_mnist']);
+    expect([c.epochs, c.lr, c.model]).toEqual([2, 0.05, 'nfnet_base_mnist']);
     expect(() => resolveConfig('fashion-mnist', [{ epoch: 2 }, 'file.json'])).toThrow(/file.json: unknown key 'epoch'; known keys: model/);
     expect(() => resolveConfig('fashion-mnist', [{ lr: '0.1' }, 'flags'])).toThrow(/flags: 'lr' must be a number, received "0.1"/);
     expect(() => resolveConfig('fashion-mnist', [{ batchSize: 30, accumulation: 4 }, 'flags'])).toThrow(/'batchSize' 30 is not divisible by 'accumulation' 4/);
