@@ -163,7 +163,7 @@ export const modelConfigs = {
   nfnet_tiny_mnist: mnistNfnet(1),
   /** Twice the tiny one's widths (≈4× its MACs, 568 k parameters). */
   nfnet_small_mnist: mnistNfnet(2),
-  /** Widths ×1.5 and a stride-2 stem: stage 1 at 14×14 (≈1.3× the small one's time per step): the trainer's Fashion-MNIST model. */
+  /** Widths ×1.5 and a stride-2 stem: stage 1 at 14×14 (≈1.8× the small one's time per step on wasm): the trainer's Fashion-MNIST model. */
   nfnet_base_mnist: mnistNfnet(1.5, 2),
 } as const satisfies Record<string, NfConfig>;
 
