@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countMacs, countParams, listModels, modelConfigs, stagePlan } from './index.js';
+import { allConvs, countMacs, countParams, listModels, modelConfigs, stagePlan } from './index.js';
 
 /** Published and derived figures (nfnet-facts.md §4.5 and §5). */
 const F_PARAMS = [71_489_284, 132_634_256, 193_779_228, 254_924_200, 316_069_172, 377_214_144, 438_359_116, 499_504_088];
@@ -51,8 +51,7 @@ describe('countParams / countMacs from the table', () => {
     expect(sizes({ ...modelConfigs.nf_regnet_b0, stemStride: 1 })).toMatchObject({ stem: [1], stemOut: 28, final: 2 });
     // MACs of the base model by hand: conv MACs = out² · k² · cin/groups · cout, per plan entry.
     const plan = stagePlan(modelConfigs.nfnet_base_mnist, 28);
-    const convMacs = [...plan.stem.convs, ...plan.blocks.flatMap((b) => b.convs), ...(plan.finalConv ? [plan.finalConv] : [])]
-      .reduce((a, c) => a + c.outSize ** 2 * c.kernel ** 2 * (c.inChannels / c.groups) * c.outChannels, 0);
+    const convMacs = allConvs(plan).reduce((a, c) => a + c.outSize ** 2 * c.kernel ** 2 * (c.inChannels / c.groups) * c.outChannels, 0);
     expect(countMacs('nfnet_base_mnist', 28)).toBeGreaterThanOrEqual(convMacs);
     expect(countMacs('nfnet_base_mnist', 28)).toBeLessThan(convMacs * 1.05);
     expect(plan.stem.convs.map((c) => [c.outChannels, c.outSize])).toEqual([[6, 14], [12, 14], [24, 14], [48, 14]]);
