@@ -41,10 +41,22 @@ async function tensorsOf(named: Array<{ name: string; tensor: tf.Tensor }>): Pro
   return out;
 }
 
+/** A tensor with its name, as tfjs optimizers give their state. */
+export interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
+
+/** What a checkpoint needs of an optimizer: its state as named tensors, tfjs's format. */
+export interface OptimizerState {
+  getWeights(): Promise<NamedTensor[]>;
+  setWeights(weights: NamedTensor[]): Promise<void>;
+}
+
 export interface CheckpointParts {
   /** Model weights under their stable names. */
   weights: NamedWeight[];
-  optimizer: tf.Optimizer;
+  optimizer: OptimizerState;
   ema?: Map<string, tf.Variable>;
 }
 
@@ -56,8 +68,10 @@ export async function writeCheckpoint(dir: string, parts: CheckpointParts, state
   await rm(temp, { recursive: true, force: true });
   await mkdir(temp);
   const optimizerWeights = await parts.optimizer.getWeights();
+  // getWeights hands out new tensors (tfjs's 'iter', all of HostMomentum's) beside live variables.
+  const optimizerTensors = await tensorsOf(optimizerWeights).finally(() => tf.dispose(optimizerWeights.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable))));
   await writeSynced(path.join(temp, 'model.safetensors'), writeSafetensors(await tensorsOf(parts.weights.map((w) => ({ name: w.name, tensor: w.variable })))));
-  await writeSynced(path.join(temp, 'optimizer.safetensors'), writeSafetensors(await tensorsOf(optimizerWeights)));
+  await writeSynced(path.join(temp, 'optimizer.safetensors'), writeSafetensors(optimizerTensors));
   if (parts.ema) {
     await writeSynced(path.join(temp, 'ema.safetensors'), writeSafetensors(await tensorsOf([...parts.ema].map(([n, t]) => ({ name: n, tensor: t })))));
   }

@@ -4,7 +4,8 @@ import '@nf/wasm-kernels';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configOf, createModel } from '@nf/models';
 import { DataParallel, flatOffsets, partsOf } from './data-parallel.js';
-import { splitBatch, trainStep } from './train-step.js';
+import { HostMomentum } from './host-momentum.js';
+import { splitBatch, trainableVariables, trainStep } from './train-step.js';
 import { withSeed } from './seeded-random.js';
 
 // Dropout and stochastic depth on: each micro-batch draws its masks from its own seed, so the
@@ -32,13 +33,13 @@ for (const backend of ['cpu', 'wasm'] as const) {
       await Promise.all(open.map((p) => p.close()));
     });
 
-    it('2 threads give the same losses and weights as 1 thread accumulating the same 2 parts; no tensor leak', async () => {
+    it.each(['tfjs', 'host'] as const)('2 threads (%s update) give the same losses and weights as 1 thread (tfjs update) accumulating the same 2 parts; no tensor leak', async (update) => {
       await tf.setBackend(backend);
       const a = withSeed(1, () => createModel(TINY));
       const b = withSeed(1, () => createModel(TINY));
       b.setWeights(a.getWeights());
       const oa = tf.train.momentum(0.1, 0.9, true);
-      const ob = tf.train.momentum(0.1, 0.9, true);
+      const ob = update === 'host' ? new HostMomentum(trainableVariables(b), 0.9, true) : tf.train.momentum(0.1, 0.9, true);
       const parallel = await DataParallel.start(b, TINY, backend, 2);
       open.push(parallel);
       const x = tf.randomNormal([6, 28, 28, 1], 0, 1, 'float32', 5) as tf.Tensor4D;

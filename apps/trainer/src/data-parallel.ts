@@ -17,7 +17,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { NfConfig } from '@nf/models';
+import { HostMomentum } from './host-momentum.js';
 import {
+  applyHostUpdate,
   applyUpdate,
   drawStepSeed,
   namedWeights,
@@ -25,6 +27,8 @@ import {
   splitBatch,
   trainableVariables,
   type BatchPart,
+  type PartialGradients,
+  type StepOptimizer,
   type StepOptions,
   type StepResult,
 } from './train-step.js';
@@ -115,6 +119,8 @@ class WorkerHandle {
 }
 
 export class DataParallel {
+  private gradSum: Float32Array | undefined;
+
   private constructor(
     readonly threads: number,
     private readonly workers: WorkerHandle[],
@@ -150,7 +156,7 @@ export class DataParallel {
   }
 
   /** One training step over all threads; same contract as `trainStep`. */
-  async step(model: tf.LayersModel, optimizer: tf.MomentumOptimizer, images: tf.Tensor4D, labels: tf.Tensor, lr: number, options: StepOptions): Promise<StepResult> {
+  async step(model: tf.LayersModel, optimizer: StepOptimizer, images: tf.Tensor4D, labels: tf.Tensor, lr: number, options: StepOptions): Promise<StepResult> {
     // Drawn before any await: the caller's per-step seeding of Math.random is still in force.
     const seed = drawStepSeed();
     const vars = trainableVariables(model);
@@ -189,6 +195,7 @@ export class DataParallel {
       throw e;
     }
     const active = this.workers.filter((_, i) => partsOf(parts, i + 1, this.threads).length > 0);
+    if (optimizer instanceof HostMomentum) return this.hostUpdate(vars, optimizer, local, active, results, batch, lr, options);
     const total = tf.tidy(() => {
       const grads: tf.NamedTensorMap = {};
       vars.forEach((v, k) => {
@@ -208,6 +215,40 @@ export class DataParallel {
     });
     tf.dispose([local.grads, local.loss, local.correct]);
     return await applyUpdate(vars, optimizer, total, batch, lr, options);
+  }
+
+  /** The host path: sums the gradients in the flat buffers and updates there (host-momentum.ts). */
+  private hostUpdate(
+    vars: tf.Variable[],
+    optimizer: HostMomentum,
+    local: PartialGradients,
+    active: WorkerHandle[],
+    results: WorkerReply[],
+    batch: number,
+    lr: number,
+    options: StepOptions,
+  ): StepResult {
+    try {
+      if (optimizer.total !== this.weights.length) throw new Error(`the optimizer holds ${optimizer.total} values but the model ${this.weights.length}; make it for this model's variables.`);
+      this.gradSum ??= new Float32Array(optimizer.total);
+      const grads = optimizer.readInto(vars.map((v) => local.grads[v.name]!), this.gradSum);
+      for (const h of active) {
+        const theirs = h.grads;
+        for (let i = 0; i < grads.length; i++) grads[i]! += theirs[i]!;
+      }
+      let loss = local.loss.dataSync()[0]!;
+      let correct = local.correct.dataSync()[0]!;
+      for (const r of results) {
+        if (r.type !== 'done') continue;
+        loss = Math.fround(loss + r.loss);
+        correct += r.correct;
+      }
+      // With workers the shared buffer already holds this step's weights (publishWeights).
+      const weights = this.workers.length > 0 ? this.weights : optimizer.readInto(vars, this.weights);
+      return applyHostUpdate(vars, optimizer, grads, weights, loss, correct, batch, lr, options);
+    } finally {
+      tf.dispose([local.grads, local.loss, local.correct]);
+    }
   }
 
   private publishWeights(vars: tf.Variable[]): void {

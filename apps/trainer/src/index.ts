@@ -3,8 +3,9 @@ export { resolveConfig, PRESETS, ConfigError, type TrainConfig } from './train-c
 export { trainStep, NonFiniteError } from './train-step.js';
 export { warmupCosine } from './lr-schedule.js';
 export { loadBackend } from './load-backend.js';
-export { partialGradients, applyUpdate, splitBatch, type BatchPart, type PartialGradients, type StepOptions, type StepResult } from './train-step.js';
+export { partialGradients, applyUpdate, applyHostUpdate, createOptimizer, splitBatch, type StepOptimizer, type BatchPart, type PartialGradients, type StepOptions, type StepResult } from './train-step.js';
 export { DataParallel } from './data-parallel.js';
+export { HostMomentum, updatesOnHost, type HostUpdateOptions } from './host-momentum.js';
 export { readConfigFile, parseConfigText, configFormat, type ConfigFormat } from './config-file.js';
 export { mixBatch, drawMix, mixImages, mixTargets, mixRng, randBox, mixingEnabled, type MixOptions, type MixParams, type MixedBatch, type Box } from './mix.js';
 export { analyzeNfModel, checkpointModel, tableModel, runSpp, NF_RESIDUAL, type SppModel, type SppRun } from './spp.js';

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { clipGradientsAsync, type ClipGradientsResult } from '@nf/agc';
+import { HostMomentum, updatesOnHost } from './host-momentum.js';
 import { decays, isClassifierWeight } from './param-groups.js';
 import { withSeed } from './seeded-random.js';
 
@@ -153,7 +154,7 @@ export function drawStepSeed(): number {
  */
 export async function trainStep(
   model: tf.LayersModel,
-  optimizer: tf.MomentumOptimizer,
+  optimizer: StepOptimizer,
   images: tf.Tensor4D,
   labels: tf.Tensor,
   lr: number,
@@ -163,7 +164,53 @@ export async function trainStep(
   const batch = images.shape[0];
   const parts = splitBatch(batch, options.accumulation);
   const gradients = partialGradients(model, vars, images, labels, parts, batch, drawStepSeed(), options);
-  return applyUpdate(vars, optimizer, gradients, batch, lr, options);
+  if (!(optimizer instanceof HostMomentum)) return applyUpdate(vars, optimizer, gradients, batch, lr, options);
+  try {
+    const grads = optimizer.readInto(vars.map((v) => gradients.grads[v.name]!), new Float32Array(optimizer.total));
+    const weights = optimizer.readInto(vars, new Float32Array(optimizer.total));
+    return applyHostUpdate(vars, optimizer, grads, weights, gradients.loss.dataSync()[0]!, gradients.correct.dataSync()[0]!, batch, lr, options);
+  } finally {
+    tf.dispose([gradients.grads, gradients.loss, gradients.correct]);
+  }
+}
+
+/** For a non-finite step: throws a NonFiniteError under `onNan: 'stop'`, else returns true (skip it). */
+function skipOrStop(lossValue: number, gradNorm: number, nonFiniteParams: string[], onNan: 'stop' | 'skip'): true {
+  if (onNan === 'stop') {
+    throw new NonFiniteError(nonFiniteParams, `loss ${lossValue}, gradient norm ${gradNorm}; non-finite gradients in: ${nonFiniteParams.slice(0, 8).join(', ') || '(loss only)'}`);
+  }
+  return true;
+}
+
+/**
+ * `applyUpdate` on the host (cpu and wasm backends, see host-momentum.ts): `grads` is the flat
+ * full-batch gradient and `weights` the flat current weights, both in `optimizer`'s layout; both
+ * are overwritten (clipped gradient, new weights). Same checks, order and result as `applyUpdate`.
+ */
+export function applyHostUpdate(
+  vars: tf.Variable[],
+  optimizer: HostMomentum,
+  grads: Float32Array,
+  weights: Float32Array,
+  lossValue: number,
+  correctValue: number,
+  batch: number,
+  lr: number,
+  options: StepOptions,
+): StepResult {
+  const { gradNorm, nonFiniteParams } = optimizer.scan(grads);
+  const finite = Number.isFinite(lossValue) && nonFiniteParams.length === 0;
+  const skipped = !finite && skipOrStop(lossValue, gradNorm, nonFiniteParams, options.onNan);
+  const { clipFraction } = skipped ? { clipFraction: 0 } : optimizer.apply(vars, grads, weights, lr, options);
+  return { loss: lossValue, accuracy: correctValue / batch, gradNorm, clipFraction, skipped, nonFiniteParams };
+}
+
+/** The optimizer a step updates with: tfjs's (any backend) or the host one (cpu, wasm). */
+export type StepOptimizer = tf.MomentumOptimizer | HostMomentum;
+
+/** SGD with (Nesterov) momentum for `vars`: on the host where the backend's tensors are JavaScript memory, else tfjs's. */
+export function createOptimizer(vars: readonly tf.Variable[], lr: number, momentum: number, nesterov: boolean, backend = tf.getBackend()): StepOptimizer {
+  return updatesOnHost(backend) ? new HostMomentum(vars, momentum, nesterov) : tf.train.momentum(lr, momentum, nesterov);
 }
 
 /**
@@ -216,13 +263,8 @@ export async function applyUpdate(
         if (!Number.isFinite(values[3 + i]!)) nonFiniteParams.push(k);
       });
     }
-    let skipped = false;
-    if (!finite) {
-      if (options.onNan === 'stop') {
-        throw new NonFiniteError(nonFiniteParams, `loss ${lossValue}, gradient norm ${gradNorm}; non-finite gradients in: ${nonFiniteParams.slice(0, 8).join(', ') || '(loss only)'}`);
-      }
-      skipped = true;
-    } else {
+    const skipped = !finite && skipOrStop(lossValue, gradNorm, nonFiniteParams, options.onNan);
+    if (!skipped) {
       const clippedGrads = clipped!;
       const final = tf.tidy(() => {
         const out: tf.NamedTensorMap = {};

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { TrainConfig } from './train-config.js';
 import { loadDatasets } from './dataset.js';
 import { warmupCosine } from './lr-schedule.js';
-import { trainStep, namedWeights, NonFiniteError, type StepOptions } from './train-step.js';
+import { createOptimizer, trainStep, namedWeights, trainableVariables, NonFiniteError, type StepOptions } from './train-step.js';
 import { DataParallel } from './data-parallel.js';
 import { WeightEma } from './ema.js';
 import { latestCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint.js';
@@ -43,7 +43,7 @@ export async function train(config: TrainConfig, options: { resume?: boolean; lo
   tf.util.assert(h === w, () => 'square images expected');
   const model = withSeed(config.seed, () => createModel(modelConfig));
   log(`model ${config.model}: ${countParams(modelConfig).toLocaleString('en')} parameters; data ${trainSet.name} (${trainSet.size} train, ${testSet.size} test)`);
-  const optimizer = tf.train.momentum(config.lr, config.momentum, config.nesterov);
+  const optimizer = createOptimizer(trainableVariables(model), config.lr, config.momentum, config.nesterov);
   const vars = namedWeights(model);
   const ema = config.emaDecay > 0 ? new WeightEma(vars, config.emaDecay) : undefined;
   const stepsPerEpoch = Math.floor(trainSet.size / config.batchSize);

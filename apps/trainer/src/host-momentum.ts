@@ -1,0 +1,165 @@
+/**
+ * The parameter update on the host, for backends whose tensors live in JavaScript memory (cpu,
+ * wasm): AGC → coupled weight decay → SGD with (Nesterov) momentum, as one pass per parameter over
+ * flat Float32Arrays instead of ~20 tensor ops per parameter. On wasm a small net's update is
+ * otherwise ~1,900 kernel calls per step, a third of the whole step (op dispatch, not arithmetic).
+ *
+ * The arithmetic follows tf.train.momentum operation by operation in float32 (Math.fround after each
+ * op): accumulation ← accumulation·m + g; Nesterov: w ← w + (−lr)·(g + accumulation·m), else
+ * w ← w + (−lr)·accumulation. AGC is @nf/agc's `clipArrayInPlace` (float64 sums), so the two paths
+ * agree to float32 rounding. The state reads and writes in tf.train.momentum's format ('iter',
+ * then '<variable>/momentum' in variable order), so checkpoints move between the two.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { clipArrayInPlace } from '@nf/agc';
+import type { NamedTensor } from './checkpoint.js';
+import { decays, isClassifierWeight } from './param-groups.js';
+
+/** Backends whose tensors are JavaScript memory: reading and writing them costs a copy, not a device round trip. */
+export function updatesOnHost(backend: string): boolean {
+  return backend === 'cpu' || backend === 'wasm';
+}
+
+/** What `HostMomentum.apply` needs besides the buffers; the same fields as the step options. */
+export interface HostUpdateOptions {
+  clipping: number;
+  weightDecay: number;
+}
+
+export class HostMomentum {
+  /** Engine names of the variables, in update order. */
+  readonly names: string[];
+  readonly shapes: number[][];
+  /** Element offset of each variable in the flat buffers. */
+  readonly offsets: number[];
+  /** Elements of all variables together. */
+  readonly total: number;
+  private readonly accumulation: Float32Array;
+  private iterations = 0;
+
+  constructor(
+    vars: readonly tf.Variable[],
+    readonly momentum: number,
+    readonly nesterov: boolean,
+  ) {
+    if (!(momentum >= 0 && momentum < 1)) throw new Error(`momentum must be in [0, 1), got ${momentum}.`);
+    this.names = vars.map((v) => v.name);
+    this.shapes = vars.map((v) => [...v.shape]);
+    this.offsets = [];
+    let total = 0;
+    for (const v of vars) {
+      this.offsets.push(total);
+      total += v.size;
+    }
+    this.total = total;
+    this.accumulation = new Float32Array(total);
+  }
+
+  /** Copies the values of `tensors` (one per variable, in order) into `out` at their offsets. */
+  readInto(tensors: readonly tf.Tensor[], out: Float32Array): Float32Array {
+    if (tensors.length !== this.names.length) throw new Error(`expected ${this.names.length} tensors, got ${tensors.length}.`);
+    tensors.forEach((t, k) => out.set(t.dataSync() as Float32Array, this.offsets[k]!));
+    return out;
+  }
+
+  /** ‖g‖ over all of `grads` (flat) and the variables whose gradient holds a NaN or Inf. */
+  scan(grads: Float32Array): { gradNorm: number; nonFiniteParams: string[] } {
+    this.checkLength(grads, 'gradient');
+    let sumSquares = 0;
+    const nonFiniteParams: string[] = [];
+    this.names.forEach((name, k) => {
+      const g = this.view(grads, k);
+      let s = 0;
+      for (let i = 0; i < g.length; i++) s += g[i]! * g[i]!;
+      if (!Number.isFinite(s)) nonFiniteParams.push(name);
+      sumSquares += s;
+    });
+    return { gradNorm: Math.fround(Math.sqrt(sumSquares)), nonFiniteParams };
+  }
+
+  /**
+   * One update of `weights` (flat, the current values of the variables) with the finite
+   * full-batch gradient `grads` (flat; clipped and decayed in place; check it with `scan` first).
+   * Writes the new weights into `weights` and into the variables; returns the fraction of AGC
+   * units clipped.
+   */
+  apply(vars: readonly tf.Variable[], grads: Float32Array, weights: Float32Array, lr: number, options: HostUpdateOptions): { clipFraction: number } {
+    this.checkLength(grads, 'gradient');
+    this.checkLength(weights, 'weight');
+    if (vars.length !== this.names.length) throw new Error(`HostMomentum.apply: ${vars.length} variables given, the optimizer was made for ${this.names.length}.`);
+    let units = 0;
+    let clippedUnits = 0;
+    const f = Math.fround;
+    const m = f(this.momentum);
+    const c = f(-lr);
+    const wd = f(options.weightDecay);
+    this.names.forEach((name, k) => {
+      const g = this.view(grads, k);
+      const w = this.view(weights, k);
+      const a = this.view(this.accumulation, k);
+      if (options.clipping > 0 && !isClassifierWeight(name)) {
+        const stat = clipArrayInPlace(g, w, this.shapes[k]!, { clipping: options.clipping });
+        units += stat.units;
+        clippedUnits += stat.clippedUnits;
+      }
+      if (wd > 0 && decays(name)) for (let i = 0; i < g.length; i++) g[i] = f(g[i]! + f(w[i]! * wd));
+      if (this.nesterov) {
+        for (let i = 0; i < g.length; i++) {
+          a[i] = f(f(a[i]! * m) + g[i]!);
+          w[i] = f(f(c * f(g[i]! + f(a[i]! * m))) + w[i]!);
+        }
+      } else {
+        for (let i = 0; i < g.length; i++) {
+          a[i] = f(f(a[i]! * m) + g[i]!);
+          w[i] = f(f(c * a[i]!) + w[i]!);
+        }
+      }
+    });
+    this.iterations += 1;
+    tf.tidy(() => vars.forEach((v, k) => v.assign(tf.tensor(this.view(weights, k).slice(), this.shapes[k]!))));
+    return { clipFraction: units ? clippedUnits / units : 0 };
+  }
+
+  /** The state in tf.train.momentum's format: new tensors, owned by the caller. */
+  async getWeights(): Promise<NamedTensor[]> {
+    return [
+      { name: 'iter', tensor: tf.scalar(this.iterations, 'int32') },
+      ...this.names.map((n, k) => ({ name: `${n}/momentum`, tensor: tf.tensor(this.view(this.accumulation, k).slice(), this.shapes[k]!) })),
+    ];
+  }
+
+  /**
+   * Restores state written by `getWeights` or by tf.train.momentum (positional, as tfjs does; shapes
+   * checked). State without accumulations (an optimizer that never stepped) means zeros.
+   */
+  async setWeights(weights: NamedTensor[]): Promise<void> {
+    const [iter, ...rest] = weights;
+    if (!iter || iter.name !== 'iter') throw new Error(`optimizer state must start with 'iter', got '${iter?.name ?? '(nothing)'}'.`);
+    if (rest.length !== 0 && rest.length !== this.names.length) {
+      throw new Error(`optimizer state holds ${rest.length} momentum tensors but the model has ${this.names.length} variables; was it written for another model?`);
+    }
+    const values: Float32Array[] = [];
+    for (const [k, { name, tensor }] of rest.entries()) {
+      const want = this.shapes[k]!;
+      if (tensor.shape.length !== want.length || tensor.shape.some((d, i) => d !== want[i])) {
+        throw new Error(`optimizer state '${name}' has shape [${tensor.shape.join(', ')}] but variable '${this.names[k]}' has [${want.join(', ')}]; was it written for another model?`);
+      }
+      values.push((await tensor.data()) as Float32Array);
+    }
+    this.iterations = (await iter.tensor.data())[0]!;
+    this.accumulation.fill(0);
+    values.forEach((v, k) => this.accumulation.set(v, this.offsets[k]!));
+  }
+
+  /** Nothing to release (the state is JavaScript memory); here to match tf.Optimizer. */
+  dispose(): void {}
+
+  private checkLength(buffer: Float32Array, what: string): void {
+    if (buffer.length !== this.total) throw new Error(`HostMomentum: the ${what} buffer holds ${buffer.length} values; the variables have ${this.total}.`);
+  }
+
+  private view(buffer: Float32Array, k: number): Float32Array {
+    const start = this.offsets[k]!;
+    return buffer.subarray(start, this.offsets[k + 1] ?? this.total);
+  }
+}
