@@ -4,6 +4,7 @@
  * convs a matrix product xᵀ·dy (one XNNPACK GEMM, 2–8× faster than the convolution form), for
  * other kernels the same sum written as one convolution with the batch and channel axes swapped. */
 import * as tf from '@tensorflow/tfjs-core';
+import { backpropInfo, type ConvBackpropAttrs } from './conv-attrs.js';
 import { padForTaps } from './conv-patches.js';
 import { withContext, type KernelContext } from './kernel-context.js';
 
@@ -18,15 +19,9 @@ export function conv2dBackpropFilterKernel(backendName: string, options: Backpro
     backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-        strides: [number, number] | number;
-        pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-        dataFormat: 'NHWC' | 'NCHW';
-        dimRoundingMode?: 'floor' | 'round' | 'ceil';
-        filterShape: [number, number, number, number];
-      };
-      if (dataFormat === 'NCHW') throw new Error('@nf/wasm-kernels: Conv2DBackpropFilter supports NHWC only (the wasm backend is NHWC).');
-      const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+      const convAttrs = attrs as unknown as ConvBackpropAttrs & { filterShape: [number, number, number, number] };
+      const { filterShape } = convAttrs;
+      const info = backpropInfo('Conv2DBackpropFilter', convAttrs, x.shape as [number, number, number, number], filterShape, dy.shape, false);
       return withContext(backend, backendName, (ctx) => {
         // Measured on wasm: the matrix form wins 2–8× for 1×1 stride-1 convs. For larger kernels
         // a patch matrix built from kh·kw slices costs more than it saves, so they stay convolutions.

@@ -5,6 +5,7 @@
  *   dX[h] = Σᵢ U[h + top − i]·W[i] = Σᵢ′ Upad[h + i′]·W[k−1−i′].
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { backpropInfo, type ConvBackpropAttrs } from './conv-attrs.js';
 import { padOrCrop, zeroInsert } from './conv-patches.js';
 import { withContext } from './kernel-context.js';
 
@@ -14,16 +15,9 @@ export function conv2dBackpropInputKernel(backendName: string): tf.KernelConfig 
     backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-      const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
-        strides: [number, number] | number;
-        pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-        dataFormat: 'NHWC' | 'NCHW';
-        dimRoundingMode?: 'floor' | 'round' | 'ceil';
-        inputShape: [number, number, number, number];
-      };
-      if (dataFormat === 'NCHW') throw new Error('@nf/wasm-kernels: Conv2DBackpropInput supports NHWC only (the wasm backend is NHWC).');
+      const convAttrs = attrs as unknown as ConvBackpropAttrs & { inputShape: [number, number, number, number] };
       const filterShape = filter.shape as [number, number, number, number];
-      const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+      const info = backpropInfo('Conv2DBackpropInput', convAttrs, convAttrs.inputShape, filterShape, dy.shape, false);
       return withContext(backend, backendName, (ctx) => {
         const [, oh, ow] = dy.shape as [number, number, number, number];
         const [fh, fw, cin] = filterShape;

@@ -14,14 +14,11 @@
  * and columns the taps read, (OH − 1)·s + (kh − 1)·d + 1, so the 'valid' output is kh × kw.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { backpropInfo, type ConvBackpropAttrs } from './conv-attrs.js';
 import { padForTaps } from './conv-patches.js';
 import { withContext } from './kernel-context.js';
 
-export interface DepthwiseBackpropFilterAttrs {
-  strides: [number, number] | number;
-  dilations?: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+export interface DepthwiseBackpropFilterAttrs extends ConvBackpropAttrs {
   filterShape: [number, number, number, number];
 }
 
@@ -31,13 +28,10 @@ export function depthwiseConv2dBackpropFilterKernel(backendName: string): tf.Ker
     backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as DepthwiseBackpropFilterAttrs;
-      const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, dilations ?? 1, pad, dimRoundingMode, true, 'channelsLast');
+      const { filterShape } = attrs as unknown as DepthwiseBackpropFilterAttrs;
+      const info = backpropInfo('DepthwiseConv2dNativeBackpropFilter', attrs as unknown as DepthwiseBackpropFilterAttrs, x.shape as [number, number, number, number], filterShape, dy.shape, true);
       const [fh, fw, c, m] = filterShape;
-      const [n, oh, ow, cm] = dy.shape as [number, number, number, number];
-      if (cm !== c * m || n !== info.batchSize || oh !== info.outHeight || ow !== info.outWidth) {
-        throw new Error(`@nf/wasm-kernels: DepthwiseConv2dNativeBackpropFilter got dy ${JSON.stringify(dy.shape)} for x ${JSON.stringify(x.shape)} and filter ${JSON.stringify(filterShape)}.`);
-      }
+      const [n, oh, ow] = dy.shape as [number, number, number, number];
       return withContext(backend, backendName, (ctx) => {
         const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
         const { padded } = padForTaps(ctx, x, info);

@@ -12,14 +12,11 @@
  * numeric pad with unequal strides).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { backpropInfo, type ConvBackpropAttrs } from './conv-attrs.js';
 import { padOrCrop, zeroInsert } from './conv-patches.js';
 import { withContext } from './kernel-context.js';
 
-export interface DepthwiseBackpropInputAttrs {
-  strides: [number, number] | number;
-  dilations?: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+export interface DepthwiseBackpropInputAttrs extends ConvBackpropAttrs {
   inputShape: [number, number, number, number];
 }
 
@@ -29,14 +26,11 @@ export function depthwiseConv2dBackpropInputKernel(backendName: string): tf.Kern
     backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-      const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs as unknown as DepthwiseBackpropInputAttrs;
+      const { inputShape } = attrs as unknown as DepthwiseBackpropInputAttrs;
       const filterShape = filter.shape as [number, number, number, number];
-      const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, strides, dilations ?? 1, pad, dimRoundingMode, true, 'channelsLast');
-      const [n, oh, ow, cm] = dy.shape as [number, number, number, number];
+      const info = backpropInfo('DepthwiseConv2dNativeBackpropInput', attrs as unknown as DepthwiseBackpropInputAttrs, inputShape, filterShape, dy.shape, true);
+      const [n, oh, ow] = dy.shape as [number, number, number, number];
       const [fh, fw, c, m] = filterShape;
-      if (cm !== c * m || n !== info.batchSize || oh !== info.outHeight || ow !== info.outWidth) {
-        throw new Error(`@nf/wasm-kernels: DepthwiseConv2dNativeBackpropInput got dy ${JSON.stringify(dy.shape)} for input ${JSON.stringify(inputShape)} and filter ${JSON.stringify(filterShape)}.`);
-      }
       return withContext(backend, backendName, (ctx) => {
         const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, inHeight, inWidth } = info;
         const effH = (fh - 1) * dh + 1;

@@ -185,4 +185,18 @@ describe('DepthwiseConv2dNativeBackpropFilter and DepthwiseConv2dNativeBackpropI
     expect(Math.abs(wasm.value - cpu.value) / cpu.value).toBeLessThan(1e-5);
     expect(rel(wasm.grad, cpu.grad)).toBeLessThan(1e-4);
   });
+
+  it('reject a dy or a layout that does not fit the convolution, naming the kernel and the shapes', async () => {
+    await useBackend('wasm');
+    const dy = tf.zeros([1, 4, 4, 5]);
+    const filter = tf.zeros([3, 3, 2, 2]);
+    const x = tf.zeros([1, 4, 4, 2]);
+    const attrs = { strides: 1, pad: 'same', dilations: 1 };
+    expect(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...attrs, inputShape: [1, 4, 4, 2] })).toThrow(
+      /DepthwiseConv2dNativeBackpropInput got dy \[1,4,4,5\] for input \[1,4,4,2\] and filter \[3,3,2,2\]/,
+    );
+    expect(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, filterShape: [3, 3, 2, 2] })).toThrow(/DepthwiseConv2dNativeBackpropFilter got dy/);
+    expect(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 5] })).toThrow(/Conv2DBackpropFilter supports NHWC only/);
+    tf.dispose([dy, filter, x]);
+  });
 });
