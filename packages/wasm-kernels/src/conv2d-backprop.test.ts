@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
-import { conv2dBackpropFilterKernel, registerWasmTrainingKernels } from './index.js';
+import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, PHASE_FORM_MIN_CHANNELS, registerWasmTrainingKernels } from './index.js';
 
 interface Case {
   x: [number, number, number, number];
@@ -11,9 +11,10 @@ interface Case {
   pad: 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 }
 const CASES: Case[] = [];
-for (const x of [[2, 7, 7, 3], [1, 8, 6, 5], [3, 5, 9, 4]] as Array<Case['x']>) {
+// Channels below and above PHASE_FORM_MIN_CHANNELS, so the default picks both dX forms.
+for (const x of [[2, 7, 7, 3], [1, 8, 6, 5], [3, 5, 9, 4], [2, 9, 7, 16]] as Array<Case['x']>) {
   for (const k of [[1, 1], [3, 3], [3, 2], [5, 5]] as Array<Case['k']>) {
-    for (const strides of [[1, 1], [2, 2], [2, 1]] as Array<Case['strides']>) {
+    for (const strides of [[1, 1], [2, 2], [2, 1], [3, 3], [1, 3]] as Array<Case['strides']>) {
       for (const pad of ['same', 'valid', 1, [[0, 0], [1, 2], [0, 1], [0, 0]]] as Case['pad'][]) {
         if (pad === 'valid' && (k[0] > x[1] || k[1] > x[2])) continue;
         // Upstream bug (tfjs-backend-wasm 4.22): the forward conv2d with a numeric pad and unequal
@@ -81,6 +82,28 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm against the cpu b
       expect(rel(wasm.dw, cpu.dw), 'dW').toBeLessThan(1e-4);
     } finally {
       tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+      tf.registerKernel(usual);
+    }
+  });
+
+  it.each(
+    CASES.filter((c) => c.strides[0] * c.strides[1] > 1).map((c) => {
+      const other = c.x[3] >= PHASE_FORM_MIN_CHANNELS ? false : true;
+      return [`${other ? 'phase' : 'zero-inserted'} dX form: x${JSON.stringify(c.x)} k${c.k.join('x')} s${c.strides.join('')} ${JSON.stringify(c.pad)}`, c, other] as const;
+    }),
+  )('%s', async (_, c, other) => {
+    // Each strided case also runs the dX form the default would not pick for its channel count.
+    const usual = tf.getKernel('Conv2DBackpropInput', 'wasm')!;
+    tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+    tf.registerKernel(conv2dBackpropInputKernel('wasm', { phaseForm: other }));
+    try {
+      const { xv, wv } = inputsOf(c);
+      const cpu = await gradOn('cpu', c, xv, wv, null);
+      const wasm = await gradOn('wasm', c, xv, wv, null);
+      expect(wasm.leaked).toBe(0);
+      expect(rel(wasm.dx, cpu.dx), 'dX').toBeLessThan(1e-4);
+    } finally {
+      tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
       tf.registerKernel(usual);
     }
   });

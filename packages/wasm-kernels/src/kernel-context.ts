@@ -7,6 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 
 export interface KernelBackendLike {
   disposeData(dataId: object): boolean;
+  /** The wasm backend's: a new output tensor, and a view of a tensor's values in the wasm heap. */
+  makeOutput?(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap?(t: tf.TensorInfo): Float32Array;
 }
 
 export class KernelContext {
@@ -21,6 +24,22 @@ export class KernelContext {
     const out = kernel.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: this.backend as never, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
     this.owned.push(out);
     return out;
+  }
+
+  /** A new float32 tensor (released at the end unless kept) and a view of its values to fill. */
+  output(shape: number[]): { info: tf.TensorInfo; values: Float32Array } {
+    const { makeOutput, typedArrayFromHeap } = this.backend;
+    if (!makeOutput || !typedArrayFromHeap) throw new Error(`@nf/wasm-kernels: backend '${this.backendName}' cannot allocate outputs from a kernel.`);
+    const info = makeOutput.call(this.backend, shape, 'float32');
+    this.owned.push(info);
+    return { info, values: typedArrayFromHeap.call(this.backend, info) };
+  }
+
+  /** The values of a float32 tensor (a view of the backend's memory: read, do not keep). */
+  values(t: tf.TensorInfo): Float32Array {
+    const { typedArrayFromHeap } = this.backend;
+    if (!typedArrayFromHeap) throw new Error(`@nf/wasm-kernels: backend '${this.backendName}' cannot expose tensor values to a kernel.`);
+    return typedArrayFromHeap.call(this.backend, t);
   }
 
   /** Hands `result` to the caller: it is not released with the intermediates. */
