@@ -11,6 +11,16 @@ describe('report.html', () => {
     expect(tickFormat(1e-6, 5e-6, 1e-6)(2e-6)).toBe('2.00e-6');
   });
 
+  it('puts the legend in the right-hand corner the curves leave empty', () => {
+    const rising = Array.from({ length: 20 }, (_, i) => [i, 0.8 + i * 0.01] as [number, number]);
+    const falling = rising.map(([x, y]) => [x, 2 - y] as [number, number]);
+    const legendY = (svg: string) => Number(/<rect x="[\d.]+" y="([\d.]+)" width="120"/.exec(svg)![1]);
+    const accuracy = lineChart('Accuracy', [{ label: 'train', points: rising, color: '#1f77b4' }, { label: 'test', points: rising, color: '#d62728' }], 'top-1');
+    const loss = lineChart('Loss', [{ label: 'train', points: falling, color: '#1f77b4' }], 'loss');
+    expect(legendY(accuracy)).toBeGreaterThan(120); // rising curve: legend at the bottom
+    expect(legendY(loss)).toBe(28); // falling curve: legend at the top
+  });
+
   it('marks sparse series with dots; the SPP section appears only when given', () => {
     const svg = lineChart('Loss', [{ label: 'test', points: [[8, 2.3]], color: '#d62728', dots: true }], 'loss');
     expect(svg).toContain('<circle cx=');

@@ -57,11 +57,20 @@ export function lineChart(title: string, series: Array<{ label: string; points: 
     `<text x="14" y="${H / 2}" text-anchor="middle" transform="rotate(-90 14 ${H / 2})">${escape(yLabel)}</text>`,
     `<text x="${m.l}" y="${H - m.b + 14}">${x0}</text><text x="${W - m.r}" y="${H - m.b + 14}" text-anchor="end">${x1}</text>`,
   ];
-  series.forEach((s, i) => {
+  // The legend goes in whichever right-hand corner the curves leave emptier (accuracy curves fill the
+  // top, loss curves the bottom), on a white card so a curve passing under it stays readable.
+  const legend = { x: W - m.r - 124, w: 120, h: series.length * 14 + 4 };
+  const inBox = (top: number) => all.filter(([x, y]) => px(x) >= legend.x && py(y) >= top && py(y) <= top + legend.h).length;
+  const legendTop = inBox(m.t) <= inBox(H - m.b - legend.h - 2) ? m.t : H - m.b - legend.h - 2;
+  series.forEach((s) => {
     const pts = s.points.filter(([, y]) => Number.isFinite(y));
     if (pts.length) parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${pts.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}"/>`);
     if (s.dots) for (const [x, y] of pts) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${s.color}"/>`);
-    parts.push(`<rect x="${W - m.r - 120}" y="${m.t + i * 14}" width="10" height="3" fill="${s.color}"/><text x="${W - m.r - 106}" y="${m.t + 4 + i * 14}">${escape(s.label)}</text>`);
+  });
+  parts.push(`<rect x="${legend.x}" y="${legendTop}" width="${legend.w}" height="${legend.h}" fill="#fff" fill-opacity="0.85" stroke="#ddd"/>`);
+  series.forEach((s, i) => {
+    const y = legendTop + 4 + i * 14;
+    parts.push(`<rect x="${legend.x + 4}" y="${y + 3}" width="10" height="3" fill="${s.color}"/><text x="${legend.x + 18}" y="${y + 8}">${escape(s.label)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('');
