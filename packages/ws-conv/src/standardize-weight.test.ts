@@ -76,27 +76,66 @@ describe.each(BACKENDS)('standardizeWeight on %s', (backend) => {
   });
 });
 
-describe('standardizeWeight gradients (cpu)', () => {
-  beforeAll(() => useBackend('cpu'));
+describe.each(BACKENDS)('standardizeWeight gradients on %s (custom backward)', (backend) => {
+  beforeAll(() => useBackend(backend));
   expectNoLeaks();
 
-  it.each(CONVENTIONS)('%s: d/dw and d/dgain match central differences of the float64 reference', (convention) => {
-    const shape = [3, 3, 2, 4];
-    const rand = mulberry32(99);
-    const w = randomNormal(72, rand, 0.3);
-    const gain = randomNormal(4, rand, 0.3).map((v) => 1 + v);
-    const r = randomNormal(72, rand); // random projection: loss = sum(r * W_hat)
-    const loss64 = (wv: ArrayLike<number>, gv: ArrayLike<number>) =>
-      standardizeRef(wv, shape, convention, { gain: gv }).reduce((s, v, i) => s + v * r[i]!, 0);
+  const GRAD_SHAPES = [[3, 3, 2, 4], [1, 1, 6, 3], [3, 3, 1, 5]];
+  const VARIANTS: Array<{ name: string; gain: boolean; gamma?: number }> = [{ name: 'gain', gain: true }, { name: 'no gain', gain: false }, { name: 'gain, gamma 1.7', gain: true, gamma: 1.7139588594436646 }];
+  for (const convention of CONVENTIONS) {
+    for (const variant of VARIANTS) {
+      it.each(GRAD_SHAPES.map((s) => [JSON.stringify(s), s] as const))(`${convention}, ${variant.name}: d/dw and d/dgain match central differences of the float64 reference, kernel %s`, (_, shape) => {
+        const size = shape.reduce((a, b) => a * b, 1);
+        const out = shape[3]!;
+        const rand = mulberry32(99 + size);
+        const w = randomNormal(size, rand, 0.3);
+        const gain = randomNormal(out, rand, 0.3).map((v) => 1 + v);
+        const r = randomNormal(size, rand); // random projection: loss = sum(r * W_hat)
+        const opts = (gv: ArrayLike<number>) => ({ ...(variant.gain ? { gain: gv } : {}), ...(variant.gamma ? { gamma: variant.gamma } : {}) });
+        const loss64 = (wv: ArrayLike<number>, gv: ArrayLike<number>) => standardizeRef(wv, shape, convention, opts(gv)).reduce((s, v, i) => s + v * r[i]!, 0);
+        const wt = tensorOf(w, shape);
+        const gt = tensorOf(gain, [out]);
+        const rt = tensorOf(r, shape);
+        const numW = numericGrad((v) => loss64(v, gain), w, 1e-4);
+        if (variant.gain) {
+          const [dw, dg] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(standardizeWeight(a, { convention, gain: b, gamma: variant.gamma }), rt)))([wt, gt]);
+          const numG = numericGrad((v) => loss64(w, v), gain, 1e-4);
+          expect(closeness(dw!.dataSync(), numW, 2e-3, 2e-4)).toBeLessThan(1);
+          expect(closeness(dg!.dataSync(), numG, 2e-3, 2e-4)).toBeLessThan(1);
+          tf.dispose([dw, dg]);
+        } else {
+          const dw = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(standardizeWeight(a, { convention, gamma: variant.gamma }), rt)))(wt);
+          expect(closeness(dw.dataSync(), numW, 2e-3, 2e-4)).toBeLessThan(1);
+          dw.dispose();
+        }
+        tf.dispose([wt, gt, rt]);
+      });
+    }
+  }
+
+  it('deepmind on the eps floor (a near-constant kernel): the variance path carries no gradient, as through tf.maximum', () => {
+    // N·var = 9·2·var ≪ eps = 1e-4: Ŵ = (w − mean)·gain/√eps, linear in w.
+    const shape = [3, 3, 2, 2];
+    const rand = mulberry32(5);
+    const w = randomNormal(36, rand, 1e-5).map((v) => v + 0.5);
+    const r = randomNormal(36, rand);
+    const loss64 = (wv: ArrayLike<number>) => standardizeRef(wv, shape, 'deepmind', {}).reduce((s, v, i) => s + v * r[i]!, 0);
     const wt = tensorOf(w, shape);
-    const gt = tensorOf(gain, [4]);
     const rt = tensorOf(r, shape);
-    const [dw, dg] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(standardizeWeight(a, { convention, gain: b }), rt)))([wt, gt]);
-    const numW = numericGrad((v) => loss64(v, gain), w, 1e-4);
-    const numG = numericGrad((v) => loss64(w, v), gain, 1e-4);
-    expect(closeness(dw!.dataSync(), numW, 2e-3, 2e-4)).toBeLessThan(1);
-    expect(closeness(dg!.dataSync(), numG, 2e-3, 2e-4)).toBeLessThan(1);
-    tf.dispose([wt, gt, rt, dw, dg]);
+    const dw = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(standardizeWeight(a), rt)))(wt);
+    expect(closeness(dw.dataSync(), numericGrad(loss64, w, 1e-7), 2e-3, 1e-2)).toBeLessThan(1);
+    tf.dispose([wt, rt, dw]);
+  });
+
+  it('tf.variableGrads through standardizeWeight reaches the kernel and gain variables; no tensor leak', () => {
+    const k = tf.tidy(() => tf.variable(tf.randomNormal([3, 3, 4, 6], 0, 0.2, 'float32', 3)));
+    const g = tf.tidy(() => tf.variable(tf.ones([6])));
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(standardizeWeight(k, { gain: g }))) as tf.Scalar, [k, g]);
+    expect(grads[k.name]!.shape).toEqual([3, 3, 4, 6]);
+    // sum(Ŵ²) per column = gain²·N·var/max(N·var, eps) = gain² → d/dgain = 2·gain, d/dw ≈ 0.
+    expect(closeness(grads[g.name]!.dataSync(), new Float64Array(6).fill(2), 1e-4, 1e-4)).toBeLessThan(1);
+    expect(Math.max(...Array.from(grads[k.name]!.dataSync(), Math.abs))).toBeLessThan(1e-4);
+    tf.dispose([value, grads[k.name]!, grads[g.name]!, k, g]);
   });
 });
 

@@ -56,25 +56,72 @@ export function standardizeWeight(w: tf.Tensor, options: StandardizeOptions = {}
   }
   const gamma = options.gamma ?? 1;
   const fanIn = w.shape[0]! * w.shape[1]! * w.shape[2]!;
-  return tf.tidy(() => {
-    // A [fanIn, out] view: per-output-channel statistics are column reductions, computed as a
-    // product with a row of 1/fanIn. Matrix products are fast forward and backward on every
-    // backend, where tf.moments over axes (0, 1, 2) transposes the kernel first and an average
-    // pool's gradient is slow on cpu.
-    const w2 = tf.reshape(w, [fanIn, out]);
-    const averager = tf.fill([1, fanIn], 1 / fanIn);
-    const columnMean = (t: tf.Tensor) => (fanIn === 1 ? t : tf.matMul(averager, t as tf.Tensor2D));
-    // The cpu backend broadcasts element by element with index arithmetic (100 ms for an F0
-    // stage-3 kernel); there, a [1, out] row is first expanded by an outer product (30 ms).
-    const expandRows = tf.getBackend() === 'cpu' && fanIn > 1 ? (row: tf.Tensor) => tf.matMul(tf.ones([fanIn, 1]), row as tf.Tensor2D) : (row: tf.Tensor) => row;
-    const centered = tf.sub(w2, expandRows(columnMean(w2)));
-    const variance = columnMean(tf.square(centered));
-    let scale: tf.Tensor;
-    if (convention === 'deepmind') scale = tf.rsqrt(tf.maximum(tf.mul(variance, fanIn), eps));
-    else if (convention === 'timm') scale = tf.div(tf.rsqrt(tf.add(variance, eps)), Math.sqrt(fanIn));
-    else scale = tf.rsqrt(tf.add(variance, eps));
-    if (gamma !== 1) scale = tf.mul(scale, gamma);
-    if (options.gain !== undefined) scale = tf.mul(scale, tf.reshape(options.gain, [1, out]));
-    return tf.reshape(tf.mul(centered, expandRows(scale)), w.shape as [number, number, number, number]);
-  });
+  const shape = w.shape as [number, number, number, number];
+  const math = columnMath(fanIn, out);
+  // The forward keeps nothing the size of the kernel besides the result; the backward recomputes
+  // the centered kernel from w. (Autodiff through the composite kept the centered kernel and its
+  // square per conv on the tape, 2 extra kernel copies: 570 MB for NFNet-F0.)
+  const hasGain = options.gain !== undefined;
+  // tf.customGrad calls f(...inputs, save).
+  const forward = (...args: unknown[]) => {
+    const wIn = args[0] as tf.Tensor;
+    const gainIn = hasGain ? (args[1] as tf.Tensor) : undefined;
+    const save = args[args.length - 1] as (tensors: tf.Tensor[]) => void;
+    const w2 = tf.reshape(wIn, [fanIn, out]);
+    const centered = tf.sub(w2, math.expand(math.mean(w2)));
+    const variance = math.mean(tf.square(centered));
+    // r = φ(var), the convention's inverse scale, and φ'(var)/φ(var) for the backward.
+    const r = inverseScale(convention, variance, fanIn, eps);
+    let scale = gamma !== 1 ? tf.mul(r, gamma) : r;
+    if (gainIn !== undefined) scale = tf.mul(scale, tf.reshape(gainIn, [1, out]));
+    save([wIn, variance, r, scale]);
+    return {
+      value: tf.reshape(tf.mul(centered, math.expand(scale)), shape) as tf.Tensor4D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [wSaved, v, rSaved, s] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const ws2 = tf.reshape(wSaved, [fanIn, out]);
+        const c = tf.sub(ws2, math.expand(math.mean(ws2)));
+        const g2 = tf.reshape(dy, [fanIn, out]);
+        // Σᵢ dŴ·c per column; d/dc = s·dŴ + c·(2/N)·(Σ dŴ·c)·s·φ'/φ; d/dw = d/dc − its column mean.
+        const dotDc = tf.mul(math.mean(tf.mul(g2, c)), fanIn);
+        const slope = tf.mul(tf.mul(s, logSlope(convention, v, fanIn, eps)), tf.mul(dotDc, 2 / fanIn));
+        const dc = tf.add(tf.mul(g2, math.expand(s)), tf.mul(c, math.expand(slope)));
+        const dw = tf.reshape(tf.sub(dc, math.expand(math.mean(dc))), shape);
+        if (gainIn === undefined) return [dw];
+        const dGain = tf.reshape(tf.mul(gamma !== 1 ? tf.mul(rSaved, gamma) : rSaved, dotDc), gainIn.shape);
+        return [dw, dGain];
+      },
+    };
+  };
+  const f = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (hasGain ? f(w, options.gain!) : f(w)) as tf.Tensor4D;
+}
+
+/**
+ * Column statistics of a [fanIn, out] view. Per-output-channel means are column reductions,
+ * computed as a product with a row of 1/fanIn: matrix products are fast on every backend, where
+ * tf.moments over axes (0, 1, 2) transposes the kernel first and an average pool is slow on cpu.
+ * The cpu backend broadcasts element by element with index arithmetic (100 ms for an F0 stage-3
+ * kernel); there a [1, out] row is first expanded by an outer product (30 ms).
+ */
+function columnMath(fanIn: number, out: number): { mean: (t: tf.Tensor) => tf.Tensor; expand: (row: tf.Tensor) => tf.Tensor } {
+  const mean = (t: tf.Tensor) => (fanIn === 1 ? t : tf.matMul(tf.fill([1, fanIn], 1 / fanIn), t as tf.Tensor2D));
+  const expand = tf.getBackend() === 'cpu' && fanIn > 1 ? (row: tf.Tensor) => tf.matMul(tf.ones([fanIn, 1]), tf.reshape(row, [1, out]) as tf.Tensor2D) : (row: tf.Tensor) => row;
+  return { mean, expand };
+}
+
+/** φ(var): deepmind rsqrt(max(N·var, eps)); timm rsqrt(var + eps)/√N; plain rsqrt(var + eps). */
+function inverseScale(convention: WsConvention, variance: tf.Tensor, fanIn: number, eps: number): tf.Tensor {
+  if (convention === 'deepmind') return tf.rsqrt(tf.maximum(tf.mul(variance, fanIn), eps));
+  if (convention === 'timm') return tf.div(tf.rsqrt(tf.add(variance, eps)), Math.sqrt(fanIn));
+  return tf.rsqrt(tf.add(variance, eps));
+}
+
+/** φ'(var)/φ(var): −½·N/(N·var) where N·var > eps for deepmind (0 on the floor, as tf.maximum's gradient), −½/(var + eps) otherwise. */
+function logSlope(convention: WsConvention, variance: tf.Tensor, fanIn: number, eps: number): tf.Tensor {
+  if (convention === 'deepmind') {
+    const nv = tf.mul(variance, fanIn);
+    return tf.where(tf.greater(nv, eps), tf.div(-0.5 * fanIn, tf.maximum(nv, eps)), tf.zerosLike(nv));
+  }
+  return tf.div(-0.5, tf.add(variance, eps));
 }
