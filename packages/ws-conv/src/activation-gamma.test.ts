@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useBackend } from '../test/backends.js';
+import { BACKENDS, useBackend } from '../test/backends.js';
 import { expectNoLeaks } from '../test/leak-check.js';
-import { activationGammaRef, geluExact, geluTanh } from '../test/reference.js';
+import { activationGammaRef, closeness, geluExact, geluTanh, numericGrad } from '../test/reference.js';
 import { ACTIVATIONS, computeGamma, computeGammaTf, gammaOf, scaledActivation, WsConvError } from './index.js';
 
 /** Exact 1/std(f(z)) from the facts file's quadrature column (nfnet-facts.md section 3). */
@@ -105,4 +105,28 @@ describe('activation gammas', () => {
     expect(() => computeGamma(() => 3)).toThrow(/zero variance/);
     expect(() => computeGamma((x) => Math.sqrt(x))).toThrow(/returned NaN at z = -12.000; gamma needs finite values/);
   });
+});
+
+describe.each(BACKENDS)('GELU with its analytic backward on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
+  expectNoLeaks();
+
+  const xs = Float64Array.from({ length: 401 }, (_, i) => -10 + i * 0.05);
+  for (const [name, ref] of [['gelu', geluExact], ['gelu_tanh', geluTanh]] as const) {
+    it(`${name}: values and d/dx match the float64 function and its central differences on [-10, 10]`, () => {
+      const x = tf.tensor1d(Float32Array.from(xs));
+      const y = ACTIVATIONS[name](x);
+      expect(closeness(y.dataSync(), Array.from(xs, ref), 1e-5, 1e-6)).toBeLessThan(1);
+      const dx = tf.grad((t: tf.Tensor) => tf.sum(ACTIVATIONS[name](t)))(x);
+      const expected = Array.from(xs, (v) => numericGrad((p) => ref(p[0]!), [v], 1e-5)[0]!);
+      expect(closeness(dx.dataSync(), expected, 1e-4, 1e-5)).toBeLessThan(1);
+      // Through a chain (upstream gradient ≠ 1) and scaled by gamma, as the models use it.
+      const w = tf.tensor1d(Float32Array.from(xs, (v) => Math.cos(v)));
+      const dxs = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(scaledActivation(name)(tf.mul(t, 2)), w)))(x);
+      const gamma = gammaOf(name);
+      const expectedScaled = Array.from(xs, (v) => 2 * gamma * Math.cos(v) * numericGrad((p) => ref(p[0]!), [2 * v], 1e-5)[0]!);
+      expect(closeness(dxs.dataSync(), expectedScaled, 1e-4, 1e-5)).toBeLessThan(1);
+      tf.dispose([x, y, dx, w, dxs]);
+    });
+  }
 });

@@ -34,6 +34,39 @@ export const ACTIVATION_GAMMA = {
 
 export type ActivationName = keyof typeof ACTIVATION_GAMMA;
 
+/**
+ * An elementwise activation with an analytic derivative as one op on the tape that keeps only its
+ * input: autodiff through GELU's composite kept four activation-sized intermediates per call (the
+ * largest share of a training step's memory) and ran ~10 kernels backward.
+ */
+function withDerivative(value: (x: tf.Tensor) => tf.Tensor, derivative: (x: tf.Tensor) => tf.Tensor): (x: tf.Tensor) => tf.Tensor {
+  const f = tf.customGrad(((x: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
+    save([x]);
+    return { value: value(x), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, derivative(saved[0]!))] };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (x) => f(x);
+}
+
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/** x·Φ(x) = ½x(1 + erf(x/√2)); d/dx = Φ(x) + x·φ(x). */
+const geluErf = withDerivative(
+  (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)),
+  (x) => tf.add(tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5), tf.mul(x, tf.mul(tf.exp(tf.mul(tf.square(x), -0.5)), INV_SQRT_2PI))),
+);
+
+/** ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³); d/dx = ½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 0.134145x²). */
+const tanhArg = (x: tf.Tensor) => tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), SQRT_2_OVER_PI);
+const geluTanh = withDerivative(
+  (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(tanhArg(x)), 1)),
+  (x) => {
+    const t = tf.tanh(tanhArg(x));
+    const du = tf.mul(tf.add(tf.mul(tf.square(x), 3 * 0.044715), 1), SQRT_2_OVER_PI);
+    return tf.add(tf.mul(tf.add(t, 1), 0.5), tf.mul(tf.mul(tf.mul(x, 0.5), tf.sub(1, tf.square(t))), du));
+  },
+);
+
 /** Elementwise activations available as tfjs functions (glu, log_softmax are not elementwise). */
 export const ACTIVATIONS: Readonly<Record<Exclude<ActivationName, 'glu' | 'log_softmax'>, (x: tf.Tensor) => tf.Tensor>> = {
   identity: (x) => x,
@@ -41,9 +74,8 @@ export const ACTIVATIONS: Readonly<Record<Exclude<ActivationName, 'glu' | 'log_s
   celu: (x) => tf.where(tf.greater(x, 0), x, tf.sub(tf.exp(x), 1)), // alpha = 1: same as elu
   elu: (x) => tf.elu(x),
   // Exact (erf) GELU as timm and PyTorch; DeepMind's JAX code uses the tanh form (`gelu_tanh`).
-  gelu: (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)),
-  gelu_tanh: (x) =>
-    tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI))), 1)),
+  gelu: (x) => geluErf(x),
+  gelu_tanh: (x) => geluTanh(x),
   leaky_relu: (x) => tf.leakyRelu(x, 0.01),
   log_sigmoid: (x) => tf.logSigmoid(x),
   relu: (x) => tf.relu(x),
