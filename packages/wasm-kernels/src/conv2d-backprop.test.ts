@@ -49,6 +49,26 @@ function inputsOf(c: Case): { xv: Float32Array; wv: Float32Array } {
   };
 }
 
+function nameOf(c: Case): string {
+  return `x${JSON.stringify(c.x)} k${c.k.join('x')} s${c.strides.join('')} ${JSON.stringify(c.pad)}`;
+}
+
+/** Runs case `c` on cpu and on wasm with `kernel` registered in place of the usual one (restored after); relative dW and dX errors. */
+async function compareWith(kernel: tf.KernelConfig, c: Case): Promise<{ dw: number; dx: number; leaked: number }> {
+  const usual = tf.getKernel(kernel.kernelName, 'wasm')!;
+  tf.unregisterKernel(kernel.kernelName, 'wasm');
+  tf.registerKernel(kernel);
+  try {
+    const { xv, wv } = inputsOf(c);
+    const cpu = await gradOn('cpu', c, xv, wv, null);
+    const wasm = await gradOn('wasm', c, xv, wv, null);
+    return { dw: rel(wasm.dw, cpu.dw), dx: rel(wasm.dx, cpu.dx), leaked: wasm.leaked };
+  } finally {
+    tf.unregisterKernel(kernel.kernelName, 'wasm');
+    tf.registerKernel(usual);
+  }
+}
+
 /** Max difference relative to the tensor's scale: float32 sums of many terms of both signs differ
  * in the last bits, so an element-wise relative error is meaningless for the near-zero entries. */
 function rel(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -69,46 +89,26 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm against the cpu b
     expect((tf.getKernel('Conv2DBackpropInput', 'wasm') as { nfReplaced?: boolean }).nfReplaced).toBe(true);
   });
 
-  it.each(CASES.filter((c) => c.k[0] === 1 && c.k[1] === 1).map((c) => [`convolution form for 1×1: x${JSON.stringify(c.x)} k${c.k.join('x')} s${c.strides.join('')} ${JSON.stringify(c.pad)}`, c] as const))('%s', async (_, c) => {
+  it.each(CASES.filter((c) => c.k[0] === 1 && c.k[1] === 1).map((c) => [`convolution form for 1×1: ${nameOf(c)}`, c] as const))('%s', async (_, c) => {
     // 1×1 convs normally take the matrix form; check the convolution form on them too.
-    const usual = tf.getKernel('Conv2DBackpropFilter', 'wasm')!;
-    tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
-    tf.registerKernel(conv2dBackpropFilterKernel('wasm', { matrixForm: false }));
-    try {
-      const { xv, wv } = inputsOf(c);
-      const cpu = await gradOn('cpu', c, xv, wv, null);
-      const wasm = await gradOn('wasm', c, xv, wv, null);
-      expect(wasm.leaked).toBe(0);
-      expect(rel(wasm.dw, cpu.dw), 'dW').toBeLessThan(1e-4);
-    } finally {
-      tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
-      tf.registerKernel(usual);
-    }
+    const { dw, leaked } = await compareWith(conv2dBackpropFilterKernel('wasm', { matrixForm: false }), c);
+    expect(leaked).toBe(0);
+    expect(dw, 'dW').toBeLessThan(1e-4);
   });
 
   it.each(
     CASES.filter((c) => c.strides[0] * c.strides[1] > 1).map((c) => {
-      const other = c.x[3] >= PHASE_FORM_MIN_CHANNELS ? false : true;
-      return [`${other ? 'phase' : 'zero-inserted'} dX form: x${JSON.stringify(c.x)} k${c.k.join('x')} s${c.strides.join('')} ${JSON.stringify(c.pad)}`, c, other] as const;
+      const other = c.x[3] < PHASE_FORM_MIN_CHANNELS;
+      return [`${other ? 'phase' : 'zero-inserted'} dX form: ${nameOf(c)}`, c, other] as const;
     }),
   )('%s', async (_, c, other) => {
     // Each strided case also runs the dX form the default would not pick for its channel count.
-    const usual = tf.getKernel('Conv2DBackpropInput', 'wasm')!;
-    tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-    tf.registerKernel(conv2dBackpropInputKernel('wasm', { phaseForm: other }));
-    try {
-      const { xv, wv } = inputsOf(c);
-      const cpu = await gradOn('cpu', c, xv, wv, null);
-      const wasm = await gradOn('wasm', c, xv, wv, null);
-      expect(wasm.leaked).toBe(0);
-      expect(rel(wasm.dx, cpu.dx), 'dX').toBeLessThan(1e-4);
-    } finally {
-      tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-      tf.registerKernel(usual);
-    }
+    const { dx, leaked } = await compareWith(conv2dBackpropInputKernel('wasm', { phaseForm: other }), c);
+    expect(leaked).toBe(0);
+    expect(dx, 'dX').toBeLessThan(1e-4);
   });
 
-  it.each(CASES.map((c) => [`x${JSON.stringify(c.x)} k${c.k.join('x')} s${c.strides.join('')} ${JSON.stringify(c.pad)}`, c] as const))('%s', async (_, c) => {
+  it.each(CASES.map((c) => [nameOf(c), c] as const))('%s', async (_, c) => {
     const { xv, wv } = inputsOf(c);
     const cpu = await gradOn('cpu', c, xv, wv, null);
     const wasm = await gradOn('wasm', c, xv, wv, null);
