@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { parentPort } from 'node:worker_threads';
 import { createModel } from '@nf/models';
 import { loadBackend, type BackendName } from './load-backend.js';
-import { flatOffsets, type WorkerInit, type WorkerReply, type WorkerStep } from './data-parallel.js';
+import type { WorkerInit, WorkerReply, WorkerStep } from './data-parallel.js';
+import { flatOffsets } from './flat-layout.js';
 import { namedWeights, partialGradients } from './train-step.js';
 
 interface Replica {

@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { NfConfig } from '@nf/models';
+import { flatOffsets } from './flat-layout.js';
 import { HostMomentum } from './host-momentum.js';
 import {
   applyHostUpdate,
@@ -61,17 +62,6 @@ export type WorkerReply =
   | { type: 'ready'; backend: string }
   | { type: 'done'; loss: number; correct: number }
   | { type: 'error'; message: string };
-
-/** Element offsets of each weight in the flat shared buffers. */
-export function flatOffsets(shapes: readonly (readonly number[])[]): { offsets: number[]; total: number } {
-  const offsets: number[] = [];
-  let total = 0;
-  for (const s of shapes) {
-    offsets.push(total);
-    total += s.reduce((a, b) => a * b, 1);
-  }
-  return { offsets, total };
-}
 
 /** Worker w's share of the parts: round-robin, so sizes stay balanced. */
 export function partsOf(parts: readonly BatchPart[], worker: number, workers: number): BatchPart[] {
@@ -119,8 +109,6 @@ class WorkerHandle {
 }
 
 export class DataParallel {
-  private gradSum: Float32Array | undefined;
-
   private constructor(
     readonly threads: number,
     private readonly workers: WorkerHandle[],
@@ -230,8 +218,7 @@ export class DataParallel {
   ): StepResult {
     try {
       if (optimizer.total !== this.weights.length) throw new Error(`the optimizer holds ${optimizer.total} values but the model ${this.weights.length}; make it for this model's variables.`);
-      this.gradSum ??= new Float32Array(optimizer.total);
-      const grads = optimizer.readInto(vars.map((v) => local.grads[v.name]!), this.gradSum);
+      const grads = optimizer.readGradients(vars.map((v) => local.grads[v.name]!));
       for (const h of active) {
         const theirs = h.grads;
         for (let i = 0; i < grads.length; i++) grads[i]! += theirs[i]!;
@@ -244,7 +231,7 @@ export class DataParallel {
         correct += r.correct;
       }
       // With workers the shared buffer already holds this step's weights (publishWeights).
-      const weights = this.workers.length > 0 ? this.weights : optimizer.readInto(vars, this.weights);
+      const weights = this.workers.length > 0 ? this.weights : optimizer.readWeights(vars);
       return applyHostUpdate(vars, optimizer, grads, weights, loss, correct, batch, lr, options);
     } finally {
       tf.dispose([local.grads, local.loss, local.correct]);

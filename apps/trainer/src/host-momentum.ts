@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { clipArrayInPlace } from '@nf/agc';
 import type { NamedTensor } from './checkpoint.js';
+import { flatOffsets } from './flat-layout.js';
 import { decays, isClassifierWeight } from './param-groups.js';
 
 /** Backends whose tensors are JavaScript memory: reading and writing them costs a copy, not a device round trip. */
@@ -36,6 +37,8 @@ export class HostMomentum {
   readonly total: number;
   private readonly accumulation: Float32Array;
   private iterations = 0;
+  private gradBuffer: Float32Array | undefined;
+  private weightBuffer: Float32Array | undefined;
 
   constructor(
     vars: readonly tf.Variable[],
@@ -45,21 +48,20 @@ export class HostMomentum {
     if (!(momentum >= 0 && momentum < 1)) throw new Error(`momentum must be in [0, 1), got ${momentum}.`);
     this.names = vars.map((v) => v.name);
     this.shapes = vars.map((v) => [...v.shape]);
-    this.offsets = [];
-    let total = 0;
-    for (const v of vars) {
-      this.offsets.push(total);
-      total += v.size;
-    }
-    this.total = total;
-    this.accumulation = new Float32Array(total);
+    ({ offsets: this.offsets, total: this.total } = flatOffsets(this.shapes));
+    this.accumulation = new Float32Array(this.total);
   }
 
-  /** Copies the values of `tensors` (one per variable, in order) into `out` at their offsets. */
-  readInto(tensors: readonly tf.Tensor[], out: Float32Array): Float32Array {
-    if (tensors.length !== this.names.length) throw new Error(`expected ${this.names.length} tensors, got ${tensors.length}.`);
-    tensors.forEach((t, k) => out.set(t.dataSync() as Float32Array, this.offsets[k]!));
-    return out;
+  /** Reads one gradient per variable (in order) into the optimizer's flat gradient buffer, reused every step. */
+  readGradients(tensors: readonly tf.Tensor[]): Float32Array {
+    this.gradBuffer ??= new Float32Array(this.total);
+    return this.readInto(tensors, this.gradBuffer);
+  }
+
+  /** Reads the variables' values into the optimizer's flat weight buffer, reused every step. */
+  readWeights(vars: readonly tf.Variable[]): Float32Array {
+    this.weightBuffer ??= new Float32Array(this.total);
+    return this.readInto(vars, this.weightBuffer);
   }
 
   /** ‖g‖ over all of `grads` (flat) and the variables whose gradient holds a NaN or Inf. */
@@ -153,6 +155,12 @@ export class HostMomentum {
 
   /** Nothing to release (the state is JavaScript memory); here to match tf.Optimizer. */
   dispose(): void {}
+
+  private readInto(tensors: readonly tf.Tensor[], out: Float32Array): Float32Array {
+    if (tensors.length !== this.names.length) throw new Error(`HostMomentum: expected ${this.names.length} tensors (one per variable), got ${tensors.length}.`);
+    tensors.forEach((t, k) => out.set(t.dataSync() as Float32Array, this.offsets[k]!));
+    return out;
+  }
 
   private checkLength(buffer: Float32Array, what: string): void {
     if (buffer.length !== this.total) throw new Error(`HostMomentum: the ${what} buffer holds ${buffer.length} values; the variables have ${this.total}.`);

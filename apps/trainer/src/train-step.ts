@@ -166,8 +166,8 @@ export async function trainStep(
   const gradients = partialGradients(model, vars, images, labels, parts, batch, drawStepSeed(), options);
   if (!(optimizer instanceof HostMomentum)) return applyUpdate(vars, optimizer, gradients, batch, lr, options);
   try {
-    const grads = optimizer.readInto(vars.map((v) => gradients.grads[v.name]!), new Float32Array(optimizer.total));
-    const weights = optimizer.readInto(vars, new Float32Array(optimizer.total));
+    const grads = optimizer.readGradients(vars.map((v) => gradients.grads[v.name]!));
+    const weights = optimizer.readWeights(vars);
     return applyHostUpdate(vars, optimizer, grads, weights, gradients.loss.dataSync()[0]!, gradients.correct.dataSync()[0]!, batch, lr, options);
   } finally {
     tf.dispose([gradients.grads, gradients.loss, gradients.correct]);
