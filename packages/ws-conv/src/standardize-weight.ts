@@ -70,15 +70,15 @@ export function standardizeWeight(w: tf.Tensor, options: StandardizeOptions = {}
     const w2 = tf.reshape(wIn, [fanIn, out]);
     const centered = tf.sub(w2, math.expand(math.mean(w2)));
     const variance = math.mean(tf.square(centered));
-    // r = φ(var), the convention's inverse scale, and φ'(var)/φ(var) for the backward.
+    // γ·φ(var), φ the convention's inverse scale; times the gain it is the per-channel scale s.
     const r = inverseScale(convention, variance, fanIn, eps);
-    let scale = gamma !== 1 ? tf.mul(r, gamma) : r;
-    if (gainIn !== undefined) scale = tf.mul(scale, tf.reshape(gainIn, [1, out]));
-    save([wIn, variance, r, scale]);
+    const gammaR = gamma !== 1 ? tf.mul(r, gamma) : r;
+    const scale = gainIn !== undefined ? tf.mul(gammaR, tf.reshape(gainIn, [1, out])) : gammaR;
+    save([wIn, variance, gammaR, scale]);
     return {
       value: tf.reshape(tf.mul(centered, math.expand(scale)), shape) as tf.Tensor4D,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [wSaved, v, rSaved, s] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const [wSaved, v, gammaRSaved, s] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
         const ws2 = tf.reshape(wSaved, [fanIn, out]);
         const c = tf.sub(ws2, math.expand(math.mean(ws2)));
         const g2 = tf.reshape(dy, [fanIn, out]);
@@ -88,7 +88,7 @@ export function standardizeWeight(w: tf.Tensor, options: StandardizeOptions = {}
         const dc = tf.add(tf.mul(g2, math.expand(s)), tf.mul(c, math.expand(slope)));
         const dw = tf.reshape(tf.sub(dc, math.expand(math.mean(dc))), shape);
         if (gainIn === undefined) return [dw];
-        const dGain = tf.reshape(tf.mul(gamma !== 1 ? tf.mul(rSaved, gamma) : rSaved, dotDc), gainIn.shape);
+        const dGain = tf.reshape(tf.mul(gammaRSaved, dotDc), gainIn.shape);
         return [dw, dGain];
       },
     };
