@@ -27,6 +27,13 @@ for (const x of [[2, 7, 7, 3], [1, 8, 6, 5], [3, 5, 9, 4], [2, 9, 7, 16]] as Arr
   }
 }
 
+// Channel counts across the 32-wide tiles of the filter transpose, neither a multiple of 32.
+for (const [cin, cout] of [[37, 45], [64, 33]] as const) {
+  for (const k of [[1, 1], [3, 3], [3, 2]] as Array<Case['k']>) {
+    for (const strides of [[1, 1], [2, 2]] as Array<Case['strides']>) CASES.push({ x: [2, 6, 5, cin], k, cout, strides, pad: 'same' });
+  }
+}
+
 async function gradOn(backend: string, c: Case, xv: Float32Array, wv: Float32Array, dyShape: number[] | null) {
   await tf.setBackend(backend);
   const x = tf.tensor4d(xv, c.x);
