@@ -26,6 +26,12 @@ export class KernelContext {
     return out;
   }
 
+  /** Takes ownership of `t`, a tensor made by a kernel called directly: released at the end unless kept. */
+  adopt(t: tf.TensorInfo): tf.TensorInfo {
+    this.owned.push(t);
+    return t;
+  }
+
   /** A new float32 tensor (released at the end unless kept) and a view of its values to fill. */
   output(shape: number[]): { info: tf.TensorInfo; values: Float32Array } {
     const { makeOutput, typedArrayFromHeap } = this.backend;

@@ -3,6 +3,7 @@
  * already registered — e.g. by a future tfjs release — is left alone).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { batchMatMulKernel } from './batch-mat-mul.js';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { depthwiseConv2dBackpropFilterKernel } from './depthwise-conv2d-backprop-filter.js';
@@ -17,6 +18,11 @@ export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
 
 /** Kernels upstream has but runs slowly: replaced (the previous one is unregistered first). */
 export const WASM_FASTER_KERNELS: readonly tf.KernelConfig[] = [conv2dBackpropInputKernel('wasm')];
+
+/** Kernels that take some cases themselves and hand the rest to the upstream kernel they wrap. */
+export const WASM_WRAPPING_KERNELS: ReadonlyArray<{ kernelName: string; wrap: (upstream: tf.KernelConfig) => tf.KernelConfig }> = [
+  { kernelName: 'BatchMatMul', wrap: (upstream) => batchMatMulKernel('wasm', upstream) },
+];
 
 export function registerWasmTrainingKernels(): string[] {
   const added: string[] = [];
@@ -33,6 +39,13 @@ export function registerWasmTrainingKernels(): string[] {
     if (current !== undefined) tf.unregisterKernel(config.kernelName, config.backendName);
     tf.registerKernel({ ...config, nfReplaced: true } as tf.KernelConfig);
     added.push(config.kernelName);
+  }
+  for (const { kernelName, wrap } of WASM_WRAPPING_KERNELS) {
+    const current = tf.getKernel(kernelName, 'wasm');
+    if (current === undefined || (current as { nfReplaced?: boolean }).nfReplaced) continue;
+    tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel({ ...wrap(current), nfReplaced: true } as tf.KernelConfig);
+    added.push(kernelName);
   }
   return added;
 }

@@ -1,0 +1,154 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchMatMulKernel, chooseRoute, productShape, registerWasmTrainingKernels, SMALL_PRODUCT_ROWS } from './index.js';
+
+const values = (n: number, f: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * f + 0.3) * (1 + (i % 7)));
+
+/** A·B in float64 from the stored values: A [M, K] (or [K, M] with transposeA), B [K, N] (or [N, K]). */
+function reference(a: Float32Array, b: Float32Array, c: Case): Float64Array {
+  const { m, k, n } = c;
+  const out = new Float64Array(m * n);
+  for (let r = 0; r < m; r++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let i = 0; i < k; i++) s += a[c.transposeA ? i * m + r : r * k + i]! * b[c.transposeB ? j * k + i : i * n + j]!;
+      out[r * n + j] = s;
+    }
+  }
+  return out;
+}
+
+function maxRel(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 1e-30;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+    scale = Math.max(scale, Math.abs(want[i]!));
+  }
+  return diff / scale;
+}
+
+interface Case {
+  m: number;
+  k: number;
+  n: number;
+  transposeA: boolean;
+  transposeB: boolean;
+  rank: 2 | 3;
+}
+const CASES: Case[] = [];
+for (const m of [1, 3, 8, SMALL_PRODUCT_ROWS, 40]) {
+  for (const [k, n] of [[1, 1], [7, 5], [288, 32], [1152, 77], [3, 300]] as const) {
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) CASES.push({ m, k, n, transposeA, transposeB, rank: 2 });
+    }
+    CASES.push({ m, k, n, transposeA: false, transposeB: true, rank: 3 });
+  }
+}
+
+describe('BatchMatMul on wasm, routed to XNNPACK or JavaScript', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('is registered on import, wrapping upstream, once', () => {
+    expect((tf.getKernel('BatchMatMul', 'wasm') as { nfReplaced?: boolean }).nfReplaced).toBe(true);
+    expect(registerWasmTrainingKernels()).toEqual([]);
+  });
+
+  it.each(CASES.map((c) => [`M=${c.m} K=${c.k} N=${c.n} transposeA=${c.transposeA} transposeB=${c.transposeB} rank ${c.rank}`, c] as const))('%s', (_, c) => {
+    const av = values(c.m * c.k, 0.37);
+    const bv = values(c.k * c.n, 0.11);
+    const lead = c.rank === 3 ? [1] : [];
+    const a = tf.tensor(av, [...lead, ...(c.transposeA ? [c.k, c.m] : [c.m, c.k])]);
+    const b = tf.tensor(bv, [...lead, ...(c.transposeB ? [c.n, c.k] : [c.k, c.n])]);
+    const before = tf.memory().numTensors;
+    // The first product meets a new B, the second one a B seen before: they may take different routes.
+    const first = tf.matMul(a, b, c.transposeA, c.transposeB);
+    const second = tf.matMul(a, b, c.transposeA, c.transposeB);
+    expect(tf.memory().numTensors - before).toBe(2);
+    expect(first.shape).toEqual([...lead, c.m, c.n]);
+    expect(second.shape).toEqual(first.shape);
+    const want = reference(av, bv, c);
+    expect(maxRel(first.dataSync(), want), 'first').toBeLessThan(1e-5);
+    expect(maxRel(second.dataSync(), want), 'second').toBeLessThan(1e-5);
+    tf.dispose([a, b, first, second]);
+  });
+
+  it('routes: one row → JS, few rows by a transposed B → B streamed, else upstream (transposes made explicit)', () => {
+    const shape = (m: number) => ({ m, k: 64, n: 64, out: [m, 64] });
+    expect(chooseRoute(shape(1), false, false, false)).toBe('row');
+    expect(chooseRoute(shape(1), false, false, true)).toBe('upstream');
+    expect(chooseRoute(shape(1), false, true, true)).toBe('swapped');
+    expect(chooseRoute(shape(8), false, false, false)).toBe('upstream');
+    expect(chooseRoute(shape(8), true, true, false)).toBe('swapped');
+    expect(chooseRoute(shape(8), true, false, true)).toBe('untransposed');
+    expect(chooseRoute(shape(8), false, false, true)).toBe('upstream');
+    expect(chooseRoute(shape(SMALL_PRODUCT_ROWS), false, true, true)).toBe('swapped');
+    expect(chooseRoute(shape(SMALL_PRODUCT_ROWS + 1), false, false, false)).toBe('upstream');
+    expect(chooseRoute(shape(SMALL_PRODUCT_ROWS + 1), false, true, false)).toBe('untransposed');
+  });
+
+  it('leaves batched products to upstream, correct', () => {
+    const a = tf.tensor3d(values(2 * 3 * 4, 0.3), [2, 3, 4]);
+    const b = tf.tensor3d(values(2 * 4 * 5, 0.7), [2, 4, 5]);
+    expect(productShape(a, b, false, false)).toBeNull();
+    const got = tf.matMul(a, b).dataSync();
+    const av = a.dataSync() as Float32Array;
+    const bv = b.dataSync() as Float32Array;
+    for (let s = 0; s < 2; s++) {
+      const want = reference(av.subarray(s * 12, s * 12 + 12), bv.subarray(s * 20, s * 20 + 20), { m: 3, k: 4, n: 5, transposeA: false, transposeB: false, rank: 2 });
+      expect(maxRel(got.subarray(s * 15, s * 15 + 15), want)).toBeLessThan(1e-6);
+    }
+    tf.dispose([a, b]);
+  });
+
+  it('takes one-row products with a new B itself and calls upstream once for others', () => {
+    const upstream = tf.getKernel('BatchMatMul', 'wasm')!;
+    let delegated = 0;
+    const spy: tf.KernelConfig = { ...upstream, kernelFunc: (args) => (delegated++, upstream.kernelFunc(args)) };
+    const kernel = batchMatMulKernel('wasm', spy);
+    tf.unregisterKernel('BatchMatMul', 'wasm');
+    tf.registerKernel(kernel);
+    try {
+      const a = tf.tensor2d(values(12, 0.2), [1, 12]);
+      const rows = tf.tensor2d(values(36, 0.2), [3, 12]);
+      const b = tf.tensor2d(values(60, 0.5), [12, 5]);
+      const batched = tf.tensor3d(values(120, 0.5), [2, 12, 5]);
+      tf.dispose(tf.matMul(a, b));
+      expect(delegated).toBe(0);
+      tf.dispose(tf.matMul(a, b));
+      expect(delegated).toBe(1);
+      // Three rows, B transposed: the transposed product, one call of upstream.
+      tf.dispose(tf.matMul(rows, tf.tensor2d(values(60, 0.9), [5, 12]), false, true));
+      expect(delegated).toBe(2);
+      tf.dispose(tf.matMul(tf.reshape(a, [1, 1, 12]), batched));
+      expect(delegated).toBe(3);
+      tf.dispose([a, rows, b, batched]);
+    } finally {
+      tf.unregisterKernel('BatchMatMul', 'wasm');
+      tf.registerKernel(upstream);
+    }
+  });
+
+  it('propagates NaN and Infinity from B (no skipped terms)', () => {
+    const a = tf.tensor2d([0, 1, 2], [1, 3]);
+    const b = tf.tensor2d([NaN, 1, 1, Infinity, 2, 3], [3, 2]);
+    const out = Array.from(tf.matMul(a, b).dataSync());
+    expect(out[0]).toBeNaN();
+    expect(out[1]).toBe(Infinity);
+    tf.dispose([a, b]);
+  });
+
+  it('leaves mismatched shapes to upstream, whose error names them', () => {
+    const a = tf.tensor2d([1, 2, 3], [1, 3]);
+    const b = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+    expect(productShape(a, b, false, false)).toBeNull();
+    expect(() => tf.matMul(a, b)).toThrow(/inner shapes/);
+    tf.dispose([a, b]);
+  });
+});

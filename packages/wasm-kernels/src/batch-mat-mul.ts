@@ -1,0 +1,139 @@
+/**
+ * BatchMatMul for the wasm backend, routed so that XNNPACK does the work it is fast at.
+ *
+ * Upstream (tfjs-backend-wasm 4.22) hands a product to XNNPACK's fully-connected operator only
+ * without transposes and without batch; everything else — every matMul in a Dense layer's or an
+ * SE block's backward pass — runs a naive scalar loop (~0.6 GFLOP/s). And XNNPACK first packs B,
+ * caching the packing under B's tensor id: that pays when B is a layer's weights reused call after
+ * call, but for a B met once it costs ~5–6 ns per element of B, where a product with a few rows
+ * does only a few multiply-adds per element. So, for products without batch:
+ *  - one row and a B not seen before (Scaled WS's per-channel means, `[1, K]·[K, N]`, five per conv
+ *    per step): one pass over B in JavaScript, four rows of B at a time;
+ *  - a few rows (≤ SMALL_PRODUCT_ROWS) and B transposed (a Dense or SE layer's dX, dy·Wᵀ): the
+ *    product transposed, (A·B)ᵀ = Bᵀ·Aᵀ, so that XNNPACK streams B — stored as the Bᵀ this needs —
+ *    and packs only the small A;
+ *  - otherwise transposed operands are transposed explicitly and the product goes to XNNPACK.
+ * Untransposed products go to upstream as they are: an untransposed B would have to be transposed
+ * to be streamed, and the wasm Transpose of a large matrix costs about what packing it does.
+ * Batched products go to upstream unchanged.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { withContext, type KernelContext } from './kernel-context.js';
+
+interface MatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** Rows up to which a product with B transposed streams B through XNNPACK rather than packing it. */
+export const SMALL_PRODUCT_ROWS = 32;
+
+/** The route a product takes; exported for tests. */
+export type MatMulRoute = 'upstream' | 'row' | 'swapped' | 'untransposed';
+
+export interface ProductShape {
+  /** Rows of A·B, shared dimension, columns. */
+  m: number;
+  k: number;
+  n: number;
+  /** Shape of the result (leading 1s of a batch of one kept). */
+  out: number[];
+}
+
+export function batchMatMulKernel(backendName: string, upstream: tf.KernelConfig): tf.KernelConfig {
+  const seen = new WeakSet<object>();
+  return {
+    kernelName: 'BatchMatMul',
+    backendName,
+    setupFunc: upstream.setupFunc,
+    disposeFunc: upstream.disposeFunc,
+    kernelFunc: (args) => {
+      const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { transposeA, transposeB } = args.attrs as unknown as MatMulAttrs;
+      const shape = productShape(a, b, transposeA, transposeB);
+      const route = shape === null ? 'upstream' : chooseRoute(shape, transposeA, transposeB, seen.has(b.dataId));
+      seen.add(b.dataId);
+      if (route === 'upstream') return upstream.kernelFunc(args);
+      return withContext(args.backend, backendName, (ctx) => {
+        const { m, k, n, out } = shape!;
+        if (route === 'row') return rowProduct(ctx, a, b, k, n, transposeB, out);
+        const a2 = ctx.run('Reshape', { x: a }, { shape: transposeA ? [k, m] : [m, k] });
+        const b2 = ctx.run('Reshape', { x: b }, { shape: transposeB ? [n, k] : [k, n] });
+        const call = (x: tf.TensorInfo, y: tf.TensorInfo) => {
+          const attrs = { transposeA: false, transposeB: false };
+          return ctx.adopt(upstream.kernelFunc({ inputs: { a: x, b: y }, backend: args.backend, attrs }) as tf.TensorInfo);
+        };
+        const t = (x: tf.TensorInfo) => ctx.run('Transpose', { x }, { perm: [1, 0] });
+        const product =
+          route === 'swapped'
+            ? t(call(b2, transposeA ? a2 : t(a2)))
+            : call(transposeA ? t(a2) : a2, transposeB ? t(b2) : b2);
+        return ctx.run('Reshape', { x: product }, { shape: out });
+      });
+    },
+  };
+}
+
+/** Which route a product without batch takes (see the module comment). */
+export function chooseRoute(shape: ProductShape, transposeA: boolean, transposeB: boolean, bSeen: boolean): MatMulRoute {
+  if (shape.m === 1 && !bSeen) return 'row';
+  if (shape.m <= SMALL_PRODUCT_ROWS && transposeB) return 'swapped';
+  if (transposeA || transposeB) return 'untransposed';
+  return 'upstream';
+}
+
+/** The product's dimensions when it is float32 without batch and its shapes agree, else null. */
+export function productShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): ProductShape | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return null;
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  if (a.shape.slice(0, -2).some((d) => d !== 1) || b.shape.slice(0, -2).some((d) => d !== 1)) return null;
+  const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  const k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const innerB = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+  // Mismatched shapes go to upstream, whose error message names them.
+  if (k !== innerB || k === 0 || m === 0) return null;
+  const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  if (n === 0) return null;
+  return { m, k, n, out: [...new Array<number>(Math.max(ra, rb) - 2).fill(1), m, n] };
+}
+
+function rowProduct(ctx: KernelContext, a: tf.TensorInfo, b: tf.TensorInfo, k: number, n: number, transposeB: boolean, shape: number[]): tf.TensorInfo {
+  const { info, values: out } = ctx.output(shape);
+  // Views of the wasm heap die when it grows: read the inputs only after allocating.
+  const av = ctx.values(a);
+  const bv = ctx.values(b);
+  if (transposeB) rowTimesTransposed(av, bv, out, k, n);
+  else rowTimesMatrix(av, bv, out, k, n);
+  return info;
+}
+
+/** out[j] = Σᵢ a[i]·B[i, j], B [K, N] row-major: B read once, in order, four rows at a time; float64 sums. */
+function rowTimesMatrix(a: Float32Array, b: Float32Array, out: Float32Array, k: number, n: number): void {
+  const acc = new Float64Array(n);
+  let i = 0;
+  for (; i + 4 <= k; i += 4) {
+    const [a0, a1, a2, a3] = [a[i]!, a[i + 1]!, a[i + 2]!, a[i + 3]!];
+    const r0 = i * n;
+    const r1 = r0 + n;
+    const r2 = r1 + n;
+    const r3 = r2 + n;
+    for (let j = 0; j < n; j++) acc[j] = acc[j]! + a0 * b[r0 + j]! + a1 * b[r1 + j]! + a2 * b[r2 + j]! + a3 * b[r3 + j]!;
+  }
+  for (; i < k; i++) {
+    const ai = a[i]!;
+    const row = i * n;
+    for (let j = 0; j < n; j++) acc[j] = acc[j]! + ai * b[row + j]!;
+  }
+  out.set(acc);
+}
+
+/** out[j] = Σᵢ a[i]·B[j, i], B [N, K] row-major. */
+function rowTimesTransposed(a: Float32Array, b: Float32Array, out: Float32Array, k: number, n: number): void {
+  for (let j = 0; j < n; j++) {
+    const row = j * k;
+    let s = 0;
+    for (let i = 0; i < k; i++) s += a[i]! * b[row + i]!;
+    out[j] = s;
+  }
+}
