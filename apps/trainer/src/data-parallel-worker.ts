@@ -9,6 +9,7 @@ import { createModel } from '@nf/models';
 import { loadBackend, type BackendName } from './load-backend.js';
 import type { WorkerInit, WorkerReply, WorkerStep } from './data-parallel.js';
 import { flatOffsets } from './flat-layout.js';
+import { readFloat32Into } from './host-io.js';
 import { namedWeights, partialGradients } from './train-step.js';
 
 interface Replica {
@@ -53,7 +54,7 @@ function step(msg: WorkerStep): WorkerReply {
   try {
     const g = partialGradients(r.model, r.vars, images, labels, msg.parts, msg.batch, msg.seed, { labelSmoothing: msg.labelSmoothing, numClasses: msg.numClasses });
     try {
-      r.vars.forEach((v, k) => r.grads.set(g.grads[v.name]!.dataSync() as Float32Array, r.offsets[k]!));
+      r.vars.forEach((v, k) => readFloat32Into(g.grads[v.name]!, r.grads, r.offsets[k]!));
       return { type: 'done', loss: g.loss.dataSync()[0]!, correct: g.correct.dataSync()[0]! };
     } finally {
       tf.dispose([g.grads, g.loss, g.correct]);

@@ -19,6 +19,7 @@ import { Worker } from 'node:worker_threads';
 import type { NfConfig } from '@nf/models';
 import { flatOffsets } from './flat-layout.js';
 import { HostMomentum } from './host-momentum.js';
+import { DataIds, readFloat32Into } from './host-io.js';
 import {
   applyHostUpdate,
   applyUpdate,
@@ -109,6 +110,9 @@ class WorkerHandle {
 }
 
 export class DataParallel {
+  /** The variables' data when `weights` last matched them. */
+  private readonly published = new DataIds();
+
   private constructor(
     readonly threads: number,
     private readonly workers: WorkerHandle[],
@@ -232,14 +236,20 @@ export class DataParallel {
       }
       // With workers the shared buffer already holds this step's weights (publishWeights).
       const weights = this.workers.length > 0 ? this.weights : optimizer.readWeights(vars);
-      return applyHostUpdate(vars, optimizer, grads, weights, loss, correct, batch, lr, options);
+      const result = applyHostUpdate(vars, optimizer, grads, weights, loss, correct, batch, lr, options);
+      // The variables now hold what the shared buffer does: the next step need not publish them.
+      if (this.workers.length > 0) this.published.record(vars);
+      return result;
     } finally {
       tf.dispose([local.grads, local.loss, local.correct]);
     }
   }
 
+  /** Copies the variables into the buffer the workers read, unless it already holds their data. */
   private publishWeights(vars: tf.Variable[]): void {
-    vars.forEach((v, k) => this.weights.set(v.dataSync() as Float32Array, this.offsets[k]!));
+    if (this.published.unchanged(vars)) return;
+    vars.forEach((v, k) => readFloat32Into(v, this.weights, this.offsets[k]!));
+    this.published.record(vars);
   }
 
   async close(): Promise<void> {

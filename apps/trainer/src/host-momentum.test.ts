@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import '@nf/wasm-kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configOf, createModel } from '@nf/models';
 import { HostMomentum, updatesOnHost } from './host-momentum.js';
@@ -43,8 +45,9 @@ describe('host update (cpu)', () => {
     a.dispose();
   });
 
-  for (const nesterov of [true, false]) {
-    it(`equals tf.train.momentum (nesterov ${nesterov}) after AGC and weight decay, step by step; no tensor leak`, async () => {
+  for (const [backend, nesterov] of [['cpu', true], ['cpu', false], ['wasm', true]] as const) {
+    it(`equals tf.train.momentum (nesterov ${nesterov}) after AGC and weight decay, step by step, on ${backend}; no tensor leak`, async () => {
+      await tf.setBackend(backend);
       const [a, b] = twins();
       const oa = tf.train.momentum(0.1, 0.9, nesterov);
       const ob = new HostMomentum(trainableVariables(b), 0.9, nesterov);
@@ -66,6 +69,7 @@ describe('host update (cpu)', () => {
       tf.dispose([xs, ys]);
       oa.dispose();
       [a, b].forEach((m) => m.dispose());
+      await tf.setBackend('cpu');
     }, 60_000);
   }
 

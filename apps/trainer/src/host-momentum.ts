@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { clipArrayInPlace } from '@nf/agc';
 import type { NamedTensor } from './checkpoint.js';
 import { flatOffsets } from './flat-layout.js';
+import { DataIds, float32Tensor, readFloat32Into } from './host-io.js';
 import { decays, isClassifierWeight } from './param-groups.js';
 
 /** Backends whose tensors are JavaScript memory: reading and writing them costs a copy, not a device round trip. */
@@ -39,6 +40,8 @@ export class HostMomentum {
   private iterations = 0;
   private gradBuffer: Float32Array | undefined;
   private weightBuffer: Float32Array | undefined;
+  /** The variables' data when `weightBuffer` last matched them. */
+  private readonly weightIds = new DataIds();
 
   constructor(
     vars: readonly tf.Variable[],
@@ -58,10 +61,16 @@ export class HostMomentum {
     return this.readInto(tensors, this.gradBuffer);
   }
 
-  /** Reads the variables' values into the optimizer's flat weight buffer, reused every step. */
+  /**
+   * The variables' values in the optimizer's flat weight buffer, reused every step: read only when
+   * a variable holds other data than the buffer last matched (after `apply` wrote both, it does not).
+   */
   readWeights(vars: readonly tf.Variable[]): Float32Array {
     this.weightBuffer ??= new Float32Array(this.total);
-    return this.readInto(vars, this.weightBuffer);
+    if (this.weightIds.unchanged(vars)) return this.weightBuffer;
+    this.readInto(vars, this.weightBuffer);
+    this.weightIds.record(vars);
+    return this.weightBuffer;
   }
 
   /** ‖g‖ over all of `grads` (flat) and the variables whose gradient holds a NaN or Inf. */
@@ -81,7 +90,8 @@ export class HostMomentum {
 
   /**
    * One update of `weights` (flat, the current values of the variables) with the finite
-   * full-batch gradient `grads` (flat; clipped and decayed in place; check it with `scan` first).
+   * full-batch gradient `grads` (flat; clipped in place by AGC, weight decay added on the fly;
+   * check it with `scan` first).
    * Writes the new weights into `weights` and into the variables; returns the fraction of AGC
    * units clipped.
    */
@@ -104,21 +114,20 @@ export class HostMomentum {
         units += stat.units;
         clippedUnits += stat.clippedUnits;
       }
-      if (wd > 0 && decays(name)) for (let i = 0; i < g.length; i++) g[i] = f(g[i]! + f(w[i]! * wd));
-      if (this.nesterov) {
-        for (let i = 0; i < g.length; i++) {
-          a[i] = f(f(a[i]! * m) + g[i]!);
-          w[i] = f(f(c * f(g[i]! + f(a[i]! * m))) + w[i]!);
-        }
-      } else {
-        for (let i = 0; i < g.length; i++) {
-          a[i] = f(f(a[i]! * m) + g[i]!);
-          w[i] = f(f(c * a[i]!) + w[i]!);
-        }
+      const decay = wd > 0 && decays(name) ? wd : 0;
+      const nesterov = this.nesterov;
+      // One pass: decayed gradient (g + w·wd), accumulation, weight.
+      for (let i = 0; i < g.length; i++) {
+        const gi = decay > 0 ? f(g[i]! + f(w[i]! * decay)) : g[i]!;
+        const ai = f(f(a[i]! * m) + gi);
+        a[i] = ai;
+        w[i] = nesterov ? f(f(c * f(gi + f(ai * m))) + w[i]!) : f(f(c * ai) + w[i]!);
       }
     });
     this.iterations += 1;
-    tf.tidy(() => vars.forEach((v, k) => v.assign(tf.tensor(this.view(weights, k).slice(), this.shapes[k]!))));
+    tf.tidy(() => vars.forEach((v, k) => v.assign(float32Tensor(this.view(weights, k), this.shapes[k]!))));
+    if (weights === this.weightBuffer) this.weightIds.record(vars);
+    else this.weightIds.forget();
     return { clipFraction: units ? clippedUnits / units : 0 };
   }
 
@@ -158,7 +167,7 @@ export class HostMomentum {
 
   private readInto(tensors: readonly tf.Tensor[], out: Float32Array): Float32Array {
     if (tensors.length !== this.names.length) throw new Error(`HostMomentum: expected ${this.names.length} tensors (one per variable), got ${tensors.length}.`);
-    tensors.forEach((t, k) => out.set(t.dataSync() as Float32Array, this.offsets[k]!));
+    tensors.forEach((t, k) => readFloat32Into(t, out, this.offsets[k]!));
     return out;
   }
 
