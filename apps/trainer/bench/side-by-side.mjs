@@ -55,13 +55,19 @@ const CONVS = [
 const emit = (o) => console.log(JSON.stringify(o));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/**
+ * Median ms of `fn(i)` over `reps` calls after one warm-up (i = 0 warm-up, then 1 … reps). The cpu
+ * and wasm backends run kernels synchronously, so the call's duration is the kernel's: no read-back
+ * (a dataSync would add a copy of the output to JavaScript, as much as the stem conv itself).
+ * Outputs are disposed each time: a leaked output makes the next one fresh wasm memory, whose first
+ * touch costs ~2.5 ns per byte on this machine.
+ */
 function timeMs(fn, reps = 5) {
-  tf.dispose(fn());
+  tf.dispose(fn(0));
   const t = [];
-  for (let i = 0; i < reps; i++) {
+  for (let i = 1; i <= reps; i++) {
     const t0 = performance.now();
-    const out = fn();
-    (Array.isArray(out) ? out[0] : out).dataSync();
+    const out = fn(i);
     t.push(performance.now() - t0);
     tf.dispose(out);
   }
@@ -111,18 +117,24 @@ function convRates(reps) {
   const rows = [];
   for (const s of CONVS) {
     const x = tf.randomNormal([8, s.hw, s.hw, s.cin]);
-    const w = tf.randomNormal([s.k, s.k, s.cin, s.cout], 0, 0.1);
+    // A new filter tensor for every call, as in training (the standardized weight is new each
+    // step): the wasm backend caches a conv's packed filter under the filter's id, which would
+    // flatter the forward with an inference-style cache hit.
+    const ws = Array.from({ length: reps + 1 }, (_, i) => tf.randomNormal([s.k, s.k, s.cin, s.cout], 0, 0.1, 'float32', i + 1));
+    const w = ws[0];
     const y = tf.conv2d(x, w, s.stride, 'same');
     const dy = tf.onesLike(y);
     const flops = 2 * y.size * s.cin * s.k * s.k;
     const g = (ms) => flops / ms / 1e6;
+    const conv = { strides: [s.stride, s.stride], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
     rows.push({
       shape: s.name,
-      fwd: g(timeMs(() => tf.conv2d(x, w, s.stride, 'same'), reps)),
-      dx: g(timeMs(() => tf.conv2dTranspose(dy, w, x.shape, s.stride, 'same'), reps)),
-      dw: g(timeMs(() => tf.grad((f) => tf.conv2d(x, f, s.stride, 'same'))(w, dy), reps)),
+      fwd: g(timeMs((i) => tf.conv2d(x, ws[i], s.stride, 'same'), reps)),
+      dx: g(timeMs((i) => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: ws[i] }, { ...conv, inputShape: x.shape }), reps)),
+      // The dW kernel alone (tf.grad would time the forward conv too).
+      dw: g(timeMs(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...conv, filterShape: w.shape }), reps)),
     });
-    tf.dispose([x, w, y, dy]);
+    tf.dispose([x, ...ws, y, dy]);
   }
   return rows;
 }
