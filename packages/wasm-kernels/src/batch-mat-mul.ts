@@ -22,6 +22,7 @@
  * Batched products go to upstream unchanged.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { transposeJs } from './js-layout.js';
 import { withContext, type KernelContext } from './kernel-context.js';
 
 interface MatMulAttrs {
@@ -65,7 +66,7 @@ export function batchMatMulKernel(backendName: string, upstream: tf.KernelConfig
           const attrs = { transposeA: false, transposeB: false };
           return ctx.adopt(upstream.kernelFunc({ inputs: { a: x, b: y }, backend: args.backend, attrs }) as tf.TensorInfo);
         };
-        const t = (x: tf.TensorInfo) => ctx.run('Transpose', { x }, { perm: [1, 0] });
+        const t = (x: tf.TensorInfo) => transposeJs(ctx, x, [1, 0]);
         const product =
           route === 'swapped'
             ? t(call(b2, transposeA ? a2 : t(a2)))

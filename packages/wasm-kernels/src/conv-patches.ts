@@ -1,6 +1,7 @@
 /** Explicit padding of a convolution's input so that every kernel tap reads inside it, and the
  * zero insertion and pad-or-crop steps shared by the backprop-input kernels. */
 import * as tf from '@tensorflow/tfjs-core';
+import { zeroInsertJs } from './js-layout.js';
 import type { KernelContext } from './kernel-context.js';
 
 export interface PaddedInput {
@@ -35,12 +36,8 @@ export function padOrCrop(ctx: KernelContext, x: tf.TensorInfo, top: number, bot
   return t;
 }
 
-/** Zero insertion by the stride: [N, OH, OW, C] → [N, OH·sh, OW·sw, C], dy[oh, ow] at (oh·sh, ow·sw),
- * written as a pad of [N, OH, 1, OW, 1, C] to [N, OH, sh, OW, sw, C]. */
+/** Zero insertion by the stride: [N, OH, OW, C] → [N, OH·sh, OW·sw, C], dy[oh, ow] at (oh·sh, ow·sw). */
 export function zeroInsert(ctx: KernelContext, dy: tf.TensorInfo, sh: number, sw: number): tf.TensorInfo {
   if (sh === 1 && sw === 1) return dy;
-  const [n, oh, ow, c] = dy.shape as [number, number, number, number];
-  const six = ctx.run('Reshape', { x: dy }, { shape: [n, oh, 1, ow, 1, c] });
-  const spread = ctx.run('PadV2', { x: six }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 });
-  return ctx.run('Reshape', { x: spread }, { shape: [n, oh * sh, ow * sw, c] });
+  return zeroInsertJs(ctx, dy, sh, sw);
 }

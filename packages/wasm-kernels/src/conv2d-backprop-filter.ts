@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backpropInfo, type ConvBackpropAttrs } from './conv-attrs.js';
 import { padForTaps } from './conv-patches.js';
+import { transposeJs } from './js-layout.js';
 import { withContext, type KernelContext } from './kernel-context.js';
 
 export interface BackpropFilterOptions {
@@ -37,7 +38,7 @@ export function conv2dBackpropFilterKernel(backendName: string, options: Backpro
 /** dW of a 1×1, stride-1, unpadded conv as one matrix product: xᵀ [C_in, N·H·W] · dy [N·H·W, C_out]. */
 function pointwiseForm(ctx: KernelContext, x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: cin, outChannels: cout } = info;
-  const xT = ctx.run('Transpose', { x }, { perm: [3, 0, 1, 2] });
+  const xT = transposeJs(ctx, x, [3, 0, 1, 2]);
   const lhs = ctx.run('Reshape', { x: xT }, { shape: [1, cin, n * h * w] });
   const rhs = ctx.run('Reshape', { x: dy }, { shape: [1, n * h * w, cout] });
   const product = ctx.run('BatchMatMul', { a: lhs, b: rhs }, { transposeA: false, transposeB: false });
@@ -57,8 +58,8 @@ function convolutionForm(ctx: KernelContext, x: tf.TensorInfo, dy: tf.TensorInfo
   const needW = (info.outWidth - 1) * info.strideWidth + fw;
   const [n, hp, wp, cin] = padded.shape as [number, number, number, number];
   const cropped = hp === needH && wp === needW ? padded : ctx.run('Slice', { x: padded }, { begin: [0, 0, 0, 0], size: [n, needH, needW, cin] });
-  const xT = ctx.run('Transpose', { x: cropped }, { perm: [3, 1, 2, 0] });
-  const dyT = ctx.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+  const xT = transposeJs(ctx, cropped, [3, 1, 2, 0]);
+  const dyT = transposeJs(ctx, dy, [1, 2, 0, 3]);
   const out = ctx.run('Conv2D', { x: xT, filter: dyT }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [info.strideHeight, info.strideWidth] });
-  return ctx.run('Transpose', { x: out }, { perm: [1, 2, 0, 3] });
+  return transposeJs(ctx, out, [1, 2, 0, 3]);
 }

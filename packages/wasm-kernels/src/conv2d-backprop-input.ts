@@ -12,9 +12,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backpropInfo, type ConvBackpropAttrs } from './conv-attrs.js';
 import { padOrCrop, zeroInsert } from './conv-patches.js';
+import { transposeBlock } from './js-layout.js';
 import { withContext, type KernelContext } from './kernel-context.js';
 
 export interface BackpropInputOptions {
+  /**
+   * dX with at most this many channels (a stem conv's 3) is computed as a matrix product
+   * dy·Wᵀ → [N·OH·OW, kh·kw·cin] scattered back into dX in JavaScript (col2im): the convolution
+   * forms hand XNNPACK a convolution with cin output channels, which it runs at a few % of its
+   * peak. Default COL2IM_MAX_CHANNELS; 0 never, Infinity always.
+   */
+  col2imMaxChannels?: number;
   /**
    * Strided convs: 'auto' (default) takes the phase form when dX has ≥ 16 channels (2–3× faster
    * on F0's 128-channel shapes; with few channels its interleaving copies cost more than the
@@ -22,6 +30,9 @@ export interface BackpropInputOptions {
    */
   phaseForm?: boolean | 'auto';
 }
+
+/** dX channels up to which the col2im form is taken (measured on wasm, F0's stem, 3 channels: 2.2 → 5–6 GFLOP/s). */
+export const COL2IM_MAX_CHANNELS = 4;
 
 /** dX channels from which the phase form pays (measured on wasm: 0.5× at 3–4, 0.8× at 8, 1.25× at 16, 2.8× at 128). */
 export const PHASE_FORM_MIN_CHANNELS = 16;
@@ -36,6 +47,7 @@ export function conv2dBackpropInputKernel(backendName: string, options: Backprop
       const filterShape = filter.shape as [number, number, number, number];
       const info = backpropInfo('Conv2DBackpropInput', convAttrs, convAttrs.inputShape, filterShape, dy.shape, false);
       return withContext(backend, backendName, (ctx) => {
+        if (filterShape[2] <= (options.col2imMaxChannels ?? COL2IM_MAX_CHANNELS)) return col2imForm(ctx, dy, filter, info);
         const strided = info.strideHeight > 1 || info.strideWidth > 1;
         const phases = options.phaseForm ?? 'auto';
         if (strided && (phases === true || (phases === 'auto' && filterShape[2] >= PHASE_FORM_MIN_CHANNELS))) return phaseForm(ctx, dy, filter, info);
@@ -114,22 +126,6 @@ function phaseFilter(ctx: KernelContext, filter: tf.TensorInfo, rp: Taps, cp: Ta
 /** The taps of one axis a phase filter takes: tap0, tap0 + s, … (`taps` of them). */
 type Taps = Pick<AxisPhase, 'tap0' | 'taps'>;
 
-const TILE = 32;
-
-/** dst[d + c·rows + r] = src[s + r·cols + c]: a rows × cols block transposed, tile by tile. */
-function transposeBlock(src: Float32Array, s: number, dst: Float32Array, d: number, rows: number, cols: number): void {
-  for (let r0 = 0; r0 < rows; r0 += TILE) {
-    const r1 = Math.min(rows, r0 + TILE);
-    for (let c0 = 0; c0 < cols; c0 += TILE) {
-      const c1 = Math.min(cols, c0 + TILE);
-      for (let c = c0; c < c1; c++) {
-        const out = d + c * rows;
-        for (let r = r0; r < r1; r++) dst[out + r] = src[s + r * cols + c]!;
-      }
-    }
-  }
-}
-
 function phaseForm(ctx: KernelContext, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
   const [n, oh, ow] = dy.shape as [number, number, number, number];
   const [fh, fw, cin] = filter.shape as [number, number, number, number];
@@ -158,4 +154,45 @@ function phaseForm(ctx: KernelContext, dy: tf.TensorInfo, filter: tf.TensorInfo,
   const all = rows.length === 1 ? rows[0]! : ctx.run('Concat', rows as never, { axis: 2 });
   const grid = ctx.run('Reshape', { x: all }, { shape: [n, rowsPer * sh, colsPer * sw, cin] });
   return padOrCrop(ctx, grid, 0, inHeight - rowsPer * sh, 0, inWidth - colsPer * sw);
+}
+
+/**
+ * dX = col2im(dy·Wᵀ): the product [N·OH·OW, cout]·[kh·kw·cin, cout]ᵀ gives, for every output
+ * pixel, its contribution to each tap's input pixel; one JavaScript pass adds them into place.
+ */
+function col2imForm(ctx: KernelContext, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+  const [n, oh, ow, cout] = dy.shape as [number, number, number, number];
+  const [fh, fw, cin] = filter.shape as [number, number, number, number];
+  const { strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w } = info;
+  const { top, left } = info.padInfo;
+  const taps = fh * fw * cin;
+  const rows = ctx.run('Reshape', { x: dy }, { shape: [n * oh * ow, cout] });
+  const kernel = ctx.run('Reshape', { x: filter }, { shape: [taps, cout] });
+  const cols = ctx.run('BatchMatMul', { a: rows, b: kernel }, { transposeA: false, transposeB: true });
+  const { info: out, values: dx } = ctx.output([n, h, w, cin]);
+  dx.fill(0);
+  // Views of the wasm heap die when it grows: read only after allocating.
+  const c = ctx.values(cols);
+  // For one output pixel and tap row i, taps j = 0 … kw − 1 land on consecutive dX columns and
+  // sit consecutively in its row of the product: one run of (j1 − j0)·cin additions.
+  let p = 0;
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++, p += taps) {
+        const w0 = x * sw - left;
+        const j0 = Math.max(0, -w0);
+        const j1 = Math.min(fw, w - w0);
+        if (j1 <= j0) continue;
+        const run = (j1 - j0) * cin;
+        for (let i = 0; i < fh; i++) {
+          const hi = y * sh + i - top;
+          if (hi < 0 || hi >= h) continue;
+          const to = ((b * h + hi) * w + w0 + j0) * cin;
+          const from = p + (i * fw + j0) * cin;
+          for (let m = 0; m < run; m++) dx[to + m] = dx[to + m]! + c[from + m]!;
+        }
+      }
+    }
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
-import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, PHASE_FORM_MIN_CHANNELS, registerWasmTrainingKernels } from './index.js';
+import { COL2IM_MAX_CHANNELS, conv2dBackpropFilterKernel, conv2dBackpropInputKernel, PHASE_FORM_MIN_CHANNELS, registerWasmTrainingKernels } from './index.js';
 
 interface Case {
   x: [number, number, number, number];
@@ -105,12 +105,21 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm against the cpu b
 
   it.each(
     CASES.filter((c) => c.strides[0] * c.strides[1] > 1).map((c) => {
+      // The default's choice for this channel count (above the col2im range), and the other form.
+      expect(COL2IM_MAX_CHANNELS).toBeLessThan(PHASE_FORM_MIN_CHANNELS);
       const other = c.x[3] < PHASE_FORM_MIN_CHANNELS;
       return [`${other ? 'phase' : 'zero-inserted'} dX form: ${nameOf(c)}`, c, other] as const;
     }),
   )('%s', async (_, c, other) => {
     // Each strided case also runs the dX form the default would not pick for its channel count.
-    const { dx, leaked } = await compareWith(conv2dBackpropInputKernel('wasm', { phaseForm: other }), c);
+    const { dx, leaked } = await compareWith(conv2dBackpropInputKernel('wasm', { phaseForm: other, col2imMaxChannels: 0 }), c);
+    expect(leaked).toBe(0);
+    expect(dx, 'dX').toBeLessThan(1e-4);
+  });
+
+  it.each(CASES.map((c) => [`col2im dX form: ${nameOf(c)}`, c] as const))('%s', async (_, c) => {
+    // Every case through the matrix-product-and-scatter form (the default takes it for ≤ 4 channels).
+    const { dx, leaked } = await compareWith(conv2dBackpropInputKernel('wasm', { col2imMaxChannels: Infinity }), c);
     expect(leaked).toBe(0);
     expect(dx, 'dX').toBeLessThan(1e-4);
   });

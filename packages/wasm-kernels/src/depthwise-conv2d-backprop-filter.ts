@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backpropInfo, type ConvBackpropAttrs } from './conv-attrs.js';
 import { padForTaps } from './conv-patches.js';
+import { transposeJs } from './js-layout.js';
 import { withContext } from './kernel-context.js';
 
 export interface DepthwiseBackpropFilterAttrs extends ConvBackpropAttrs {
@@ -40,9 +41,9 @@ export function depthwiseConv2dBackpropFilterKernel(backendName: string): tf.Ker
         const [, hp, wp] = padded.shape as [number, number, number, number];
         const cropped = hp === needH && wp === needW ? padded : ctx.run('Slice', { x: padded }, { begin: [0, 0, 0, 0], size: [n, needH, needW, c] });
         // With N = 1 both transposes move only a unit axis: a reshape does.
-        const xT = n === 1 ? cropped : ctx.run('Transpose', { x: cropped }, { perm: [1, 2, 0, 3] });
+        const xT = n === 1 ? cropped : transposeJs(ctx, cropped, [1, 2, 0, 3]);
         const input = ctx.run('Reshape', { x: xT }, { shape: [1, needH, needW, n * c] });
-        const dyT = n === 1 ? dy : ctx.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+        const dyT = n === 1 ? dy : transposeJs(ctx, dy, [1, 2, 0, 3]);
         const kernel = ctx.run('Reshape', { x: dyT }, { shape: [oh, ow, n * c, m] });
         const out = ctx.run('DepthwiseConv2dNative', { x: input, filter: kernel }, { strides: [dh, dw], pad: 'valid', dilations: [sh, sw] });
         if (n === 1) return ctx.run('Reshape', { x: out }, { shape: [fh, fw, c, m] });
