@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulKernel } from './batch-mat-mul.js';
+import { sliceKernel, splitVKernel } from './slice.js';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { depthwiseConv2dBackpropFilterKernel } from './depthwise-conv2d-backprop-filter.js';
@@ -22,6 +23,8 @@ export const WASM_FASTER_KERNELS: readonly tf.KernelConfig[] = [conv2dBackpropIn
 /** Kernels that take some cases themselves and hand the rest to the upstream kernel they wrap. */
 export const WASM_WRAPPING_KERNELS: ReadonlyArray<{ kernelName: string; wrap: (upstream: tf.KernelConfig) => tf.KernelConfig }> = [
   { kernelName: 'BatchMatMul', wrap: (upstream) => batchMatMulKernel('wasm', upstream) },
+  { kernelName: 'Slice', wrap: (upstream) => sliceKernel('wasm', upstream) },
+  { kernelName: 'SplitV', wrap: (upstream) => splitVKernel('wasm', upstream) },
 ];
 
 export function registerWasmTrainingKernels(): string[] {
