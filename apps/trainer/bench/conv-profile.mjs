@@ -7,26 +7,9 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import '@nf/wasm-kernels';
+import { timeKernels } from './kernel-timer.mjs';
 await tf.setBackend('wasm');
-const stats = new Map();
-const stack = [];
-for (const k of tf.getKernelsForBackend('wasm')) {
-  const f = k.kernelFunc;
-  tf.unregisterKernel(k.kernelName, 'wasm');
-  tf.registerKernel({ ...k, kernelFunc: (a) => {
-    const name = stack.length ? `${stack[stack.length - 1].name}>${k.kernelName}` : k.kernelName;
-    const frame = { name: k.kernelName, child: 0 };
-    stack.push(frame);
-    const t0 = performance.now();
-    const r = f(a);
-    const dt = performance.now() - t0;
-    stack.pop();
-    if (stack.length) stack[stack.length - 1].child += dt;
-    const s = stats.get(name) ?? { n: 0, ms: 0 }; s.n++; s.ms += dt - frame.child;
-    stats.set(name, s);
-    return r;
-  } });
-}
+const stats = timeKernels('wasm');
 const [hw, cin, cout, k, stride] = (process.env.SHAPE ?? '4,128,128,3,1').split(',').map(Number);
 const x = tf.randomNormal([8, hw, hw, cin]);
 const w = tf.randomNormal([k, k, cin, cout]);

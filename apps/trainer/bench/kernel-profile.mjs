@@ -14,32 +14,15 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@nf/wasm-kernels';
 import { configOf, createModel } from '@nf/models';
 import { createOptimizer, DataParallel, trainStep } from '../dist/index.js';
+import { timeKernels } from './kernel-timer.mjs';
 
 const netKey = process.env.NET ?? 'tiny';
 const backend = process.env.B ?? 'wasm';
 await tf.setBackend(backend);
-const stats = new Map();
-const stack = [];
 const shapeLog = [];
-for (const k of tf.getKernelsForBackend(backend)) {
-  const f = k.kernelFunc;
-  tf.unregisterKernel(k.kernelName, backend);
-  tf.registerKernel({ ...k, kernelFunc: (a) => {
-    const name = stack.length ? `${stack[stack.length - 1].name}>${k.kernelName}` : k.kernelName;
-    const frame = { name: k.kernelName, child: 0 };
-    stack.push(frame);
-    const t0 = performance.now();
-    const r = f(a);
-    if (process.env.SHAPES && k.kernelName === process.env.SHAPES && stack.length === 1) shapeLog.push([Object.values(a.inputs).map((t) => t.shape.join('x')).join(' , '), performance.now() - t0]);
-    const dt = performance.now() - t0;
-    stack.pop();
-    if (stack.length) stack[stack.length - 1].child += dt;
-    const s = stats.get(name) ?? { n: 0, ms: 0, el: 0 }; s.n++; s.ms += dt - frame.child;
-    for (const o of [r].flat()) s.el += o.shape.reduce((p, q) => p * q, 1);
-    stats.set(name, s);
-    return r;
-  } });
-}
+const stats = timeKernels(backend, (name, inputs, ms, depth) => {
+  if (process.env.SHAPES && name === process.env.SHAPES && depth === 0) shapeLog.push([Object.values(inputs).map((t) => t.shape.join('x')).join(' , '), ms]);
+});
 const NETS = {
   tiny: { config: configOf('dm_nfnet_f0', { depths: [1, 1, 1, 1], channels: [32, 64, 96, 128], groupSize: 8, stemChannels: 32, numFeatures: 256, numClasses: 10, dropRate: 0, dropPathRate: 0 }), res: 32, batch: 32 },
   resnet26: { config: configOf('nf_resnet26', { dropRate: 0, dropPathRate: 0 }), res: 64, batch: 16 },

@@ -95,12 +95,17 @@ export function permuteInto(src: Float32Array, shape: readonly number[], perm: r
   });
 }
 
-function copyRuns(src: Float32Array, dst: Float32Array, sizes: number[], steps: number[]): void {
+/**
+ * dst in row-major order of `sizes`, read from src at `start` + Σ index·step, where the innermost
+ * step is 1: runs of the innermost axis copied whole.
+ */
+export function copyRuns(src: Float32Array, dst: Float32Array, sizes: readonly number[], steps: readonly number[], start = 0): void {
   const run = sizes[sizes.length - 1]!;
   strided(sizes.slice(0, -1), steps.slice(0, -1), (base, o) => {
     const d = o * run;
-    if (run >= 16) dst.set(src.subarray(base, base + run), d);
-    else for (let i = 0; i < run; i++) dst[d + i] = src[base + i]!;
+    const from = start + base;
+    if (run >= 16) dst.set(src.subarray(from, from + run), d);
+    else for (let i = 0; i < run; i++) dst[d + i] = src[from + i]!;
   });
 }
 

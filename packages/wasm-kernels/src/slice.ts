@@ -9,6 +9,7 @@
  * Float32 only; other dtypes (and empty slices) go to upstream.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { copyRuns } from './js-layout.js';
 import { KernelContext, withContext } from './kernel-context.js';
 
 interface SliceAttrs {
@@ -91,21 +92,6 @@ export function copySlice(src: Float32Array, shape: readonly number[], begin: re
     out.set(src.subarray(start, start + out.length));
     return;
   }
-  // Rows of the innermost axis: walk the outer axes like an odometer.
-  const run = size[rank - 1]!;
-  const outer = rank - 1;
-  const index = new Array<number>(outer).fill(0);
-  const rows = out.length / run;
-  let from = start;
-  for (let r = 0, to = 0; r < rows; r++, to += run) {
-    if (run >= 16) out.set(src.subarray(from, from + run), to);
-    else for (let i = 0; i < run; i++) out[to + i] = src[from + i]!;
-    for (let a = outer - 1; a >= 0; a--) {
-      index[a]!++;
-      from += strides[a]!;
-      if (index[a]! < size[a]!) break;
-      from -= strides[a]! * size[a]!;
-      index[a] = 0;
-    }
-  }
+  // Rows of the innermost axis.
+  copyRuns(src, out, size, strides, start);
 }
