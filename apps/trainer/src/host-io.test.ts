@@ -20,6 +20,16 @@ describe.each(['cpu', 'wasm'])('host copies on %s', (backend) => {
     t.dispose();
   });
 
+  it('reads a tensor made on the other backend (its data moves on read)', async () => {
+    await tf.setBackend(backend === 'cpu' ? 'wasm' : 'cpu');
+    const t = tf.tensor([4, 5, 6]);
+    await tf.setBackend(backend);
+    const out = new Float32Array(3);
+    readFloat32Into(t, out, 0);
+    expect(Array.from(out)).toEqual([4, 5, 6]);
+    t.dispose();
+  });
+
   it('makes tensors that own their values (a view of a larger buffer is copied)', async () => {
     await tf.setBackend(backend);
     const buffer = Float32Array.from([0, 1, 2, 3, 4, 5]);
