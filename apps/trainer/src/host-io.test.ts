@@ -20,7 +20,7 @@ describe.each(['cpu', 'wasm'])('host copies on %s', (backend) => {
     t.dispose();
   });
 
-  it('reads a tensor made on the other backend (its data moves on read)', async () => {
+  it('reads a tensor made on the other backend (its data moves on lookup)', async () => {
     await tf.setBackend(backend === 'cpu' ? 'wasm' : 'cpu');
     const t = tf.tensor([4, 5, 6]);
     await tf.setBackend(backend);

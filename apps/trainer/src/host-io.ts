@@ -8,15 +8,14 @@ import * as tf from '@tensorflow/tfjs';
 
 interface WasmLike {
   typedArrayFromHeap?(t: tf.TensorInfo): Float32Array;
-  dataIdMap?: { has(dataId: object): boolean };
 }
 
 /** Copies `t`'s values (float32) into `out` at `offset`: straight from the wasm heap on wasm, else via dataSync (no copy on cpu). */
 export function readFloat32Into(t: tf.Tensor, out: Float32Array, offset: number): void {
   if (t.dtype !== 'float32') throw new Error(`expected a float32 tensor, got ${t.dtype} (shape [${t.shape.join(', ')}]).`);
   const backend = tf.engine().backend as WasmLike;
-  // Only for data the wasm backend holds (a tensor made on another backend is moved by dataSync).
-  if (tf.getBackend() === 'wasm' && typeof backend.typedArrayFromHeap === 'function' && backend.dataIdMap?.has(t.dataId)) {
+  // A tensor made on another backend is moved into the heap by the backend's data lookup.
+  if (tf.getBackend() === 'wasm' && typeof backend.typedArrayFromHeap === 'function') {
     // A view of the heap: valid until the next allocation, used at once.
     out.set(backend.typedArrayFromHeap(t), offset);
   } else {
