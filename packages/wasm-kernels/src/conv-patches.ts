@@ -1,7 +1,6 @@
 /** Explicit padding of a convolution's input so that every kernel tap reads inside it, and the
- * zero insertion and pad-or-crop steps shared by the backprop-input kernels. */
+ * pad-or-crop step shared by the backprop-input kernels. */
 import * as tf from '@tensorflow/tfjs-core';
-import { zeroInsertJs } from './js-layout.js';
 import type { KernelContext } from './kernel-context.js';
 
 export interface PaddedInput {
@@ -34,10 +33,4 @@ export function padOrCrop(ctx: KernelContext, x: tf.TensorInfo, top: number, bot
     t = ctx.run('Slice', { x: t }, { begin: [0, crop[0], crop[2], 0], size: [n, h - crop[0]! - crop[1]!, w - crop[2]! - crop[3]!, c] });
   }
   return t;
-}
-
-/** Zero insertion by the stride: [N, OH, OW, C] → [N, OH·sh, OW·sw, C], dy[oh, ow] at (oh·sh, ow·sw). */
-export function zeroInsert(ctx: KernelContext, dy: tf.TensorInfo, sh: number, sw: number): tf.TensorInfo {
-  if (sh === 1 && sw === 1) return dy;
-  return zeroInsertJs(ctx, dy, sh, sw);
 }

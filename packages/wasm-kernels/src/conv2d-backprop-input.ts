@@ -11,8 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { backpropInfo, type ConvBackpropAttrs } from './conv-attrs.js';
-import { padOrCrop, zeroInsert } from './conv-patches.js';
-import { transposeBlock } from './js-layout.js';
+import { padOrCrop } from './conv-patches.js';
+import { transposeBlock, zeroInsert } from './js-layout.js';
 import { withContext, type KernelContext } from './kernel-context.js';
 
 export interface BackpropInputOptions {

@@ -13,7 +13,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { backpropInfo, type ConvBackpropAttrs } from './conv-attrs.js';
-import { padOrCrop, zeroInsert } from './conv-patches.js';
+import { padOrCrop } from './conv-patches.js';
+import { zeroInsert } from './js-layout.js';
 import { withContext } from './kernel-context.js';
 
 export interface DepthwiseBackpropInputAttrs extends ConvBackpropAttrs {

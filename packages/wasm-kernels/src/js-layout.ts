@@ -129,9 +129,10 @@ function strided(sizes: number[], steps: number[], body: (base: number, ordinal:
 
 /**
  * Zero insertion by the stride, [N, OH, OW, C] → [N, OH·sh, OW·sw, C] with dy[oh, ow] at
- * (oh·sh, ow·sw), as a new tensor owned by `ctx`.
+ * (oh·sh, ow·sw), as a new tensor owned by `ctx` (dy itself at stride 1).
  */
-export function zeroInsertJs(ctx: KernelContext, dy: tf.TensorInfo, sh: number, sw: number): tf.TensorInfo {
+export function zeroInsert(ctx: KernelContext, dy: tf.TensorInfo, sh: number, sw: number): tf.TensorInfo {
+  if (sh === 1 && sw === 1) return dy;
   const [n, oh, ow, c] = dy.shape as [number, number, number, number];
   const { info, values: out } = ctx.output([n, oh * sh, ow * sw, c]);
   out.fill(0);
