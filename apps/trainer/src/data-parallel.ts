@@ -223,10 +223,7 @@ export class DataParallel {
     try {
       if (optimizer.total !== this.weights.length) throw new Error(`the optimizer holds ${optimizer.total} values but the model ${this.weights.length}; make it for this model's variables.`);
       const grads = optimizer.readGradients(vars.map((v) => local.grads[v.name]!));
-      for (const h of active) {
-        const theirs = h.grads;
-        for (let i = 0; i < grads.length; i++) grads[i]! += theirs[i]!;
-      }
+      for (const h of active) optimizer.addGradients(grads, h.grads);
       let loss = local.loss.dataSync()[0]!;
       let correct = local.correct.dataSync()[0]!;
       for (const r of results) {

@@ -4,17 +4,17 @@
  * flat Float32Arrays instead of ~20 tensor ops per parameter. On wasm a small net's update is
  * otherwise ~1,900 kernel calls per step, a third of the whole step (op dispatch, not arithmetic).
  *
- * The arithmetic follows tf.train.momentum operation by operation in float32 (Math.fround after each
- * op): accumulation ← accumulation·m + g; Nesterov: w ← w + (−lr)·(g + accumulation·m), else
- * w ← w + (−lr)·accumulation. AGC is @nf/agc's `clipArrayInPlace` (float64 sums), so the two paths
- * agree to float32 rounding. The state reads and writes in tf.train.momentum's format ('iter',
+ * The arithmetic follows tf.train.momentum operation by operation in float32: accumulation ←
+ * accumulation·m + g; Nesterov: w ← w + (−lr)·(g + accumulation·m), else w ← w + (−lr)·accumulation.
+ * AGC is @nf/agc's rule with float64 sums of squares, so the two paths agree to float32 rounding.
+ * The passes run in WebAssembly SIMD (host-kernels.ts), bit-identical to the same loops in JavaScript. The state reads and writes in tf.train.momentum's format ('iter',
  * then '<variable>/momentum' in variable order), so checkpoints move between the two.
  */
 import * as tf from '@tensorflow/tfjs';
-import { clipArrayInPlace } from '@nf/agc';
 import type { NamedTensor } from './checkpoint.js';
 import { flatOffsets } from './flat-layout.js';
 import { DataIds, float32Tensor, readFloat32Into } from './host-io.js';
+import { HostKernels, unitsOf } from './host-kernels.js';
 import { decays, isClassifierWeight } from './param-groups.js';
 
 /** Backends whose tensors are JavaScript memory: reading and writing them costs a copy, not a device round trip. */
@@ -42,6 +42,7 @@ export class HostMomentum {
   private weightBuffer: Float32Array | undefined;
   /** The variables' data when `weightBuffer` last matched them. */
   private readonly weightIds = new DataIds();
+  private readonly kernels: HostKernels;
 
   constructor(
     vars: readonly tf.Variable[],
@@ -53,12 +54,19 @@ export class HostMomentum {
     this.shapes = vars.map((v) => [...v.shape]);
     ({ offsets: this.offsets, total: this.total } = flatOffsets(this.shapes));
     this.accumulation = new Float32Array(this.total);
+    this.kernels = new HostKernels(Math.max(1, ...this.shapes.map(unitsOf)));
   }
 
   /** Reads one gradient per variable (in order) into the optimizer's flat gradient buffer, reused every step. */
   readGradients(tensors: readonly tf.Tensor[]): Float32Array {
     this.gradBuffer ??= new Float32Array(this.total);
     return this.readInto(tensors, this.gradBuffer);
+  }
+
+  /** Adds another flat gradient (a data-parallel worker's) into `grads`, in float32. */
+  addGradients(grads: Float32Array, other: Float32Array): void {
+    this.checkLength(grads, 'gradient');
+    this.kernels.addInto(grads, other);
   }
 
   /**
@@ -79,9 +87,7 @@ export class HostMomentum {
     let sumSquares = 0;
     const nonFiniteParams: string[] = [];
     this.names.forEach((name, k) => {
-      const g = this.view(grads, k);
-      let s = 0;
-      for (let i = 0; i < g.length; i++) s += g[i]! * g[i]!;
+      const s = this.kernels.sumSquares(this.view(grads, k));
       if (!Number.isFinite(s)) nonFiniteParams.push(name);
       sumSquares += s;
     });
@@ -90,8 +96,8 @@ export class HostMomentum {
 
   /**
    * One update of `weights` (flat, the current values of the variables) with the finite
-   * full-batch gradient `grads` (flat; clipped in place by AGC, weight decay added on the fly;
-   * check it with `scan` first).
+   * full-batch gradient `grads` (flat, left unchanged: AGC's factors and weight decay are applied
+   * on the fly; check it with `scan` first).
    * Writes the new weights into `weights` and into the variables; returns the fraction of AGC
    * units clipped.
    */
@@ -99,36 +105,30 @@ export class HostMomentum {
     this.checkLength(grads, 'gradient');
     this.checkLength(weights, 'weight');
     if (vars.length !== this.names.length) throw new Error(`HostMomentum.apply: ${vars.length} variables given, the optimizer was made for ${this.names.length}.`);
-    let units = 0;
+    let allUnits = 0;
     let clippedUnits = 0;
     const f = Math.fround;
-    const m = f(this.momentum);
-    const c = f(-lr);
+    const constants = { momentum: f(this.momentum), step: f(-lr), nesterov: this.nesterov };
     const wd = f(options.weightDecay);
     this.names.forEach((name, k) => {
       const g = this.view(grads, k);
       const w = this.view(weights, k);
-      const a = this.view(this.accumulation, k);
+      const units = unitsOf(this.shapes[k]!);
+      let scaled = false;
       if (options.clipping > 0 && !isClassifierWeight(name)) {
-        const stat = clipArrayInPlace(g, w, this.shapes[k]!, { clipping: options.clipping });
-        units += stat.units;
+        const stat = this.kernels.clipScales(g, w, units, options.clipping);
+        allUnits += stat.units;
         clippedUnits += stat.clippedUnits;
+        scaled = stat.clippedUnits > 0;
       }
       const decay = wd > 0 && decays(name) ? wd : 0;
-      const nesterov = this.nesterov;
-      // One pass: decayed gradient (g + w·wd), accumulation, weight.
-      for (let i = 0; i < g.length; i++) {
-        const gi = decay > 0 ? f(g[i]! + f(w[i]! * decay)) : g[i]!;
-        const ai = f(f(a[i]! * m) + gi);
-        a[i] = ai;
-        w[i] = nesterov ? f(f(c * f(gi + f(ai * m))) + w[i]!) : f(f(c * ai) + w[i]!);
-      }
+      this.kernels.momentum(g, w, this.view(this.accumulation, k), units, scaled, { ...constants, decay });
     });
     this.iterations += 1;
     tf.tidy(() => vars.forEach((v, k) => v.assign(float32Tensor(this.view(weights, k), this.shapes[k]!))));
     if (weights === this.weightBuffer) this.weightIds.record(vars);
     else this.weightIds.forget();
-    return { clipFraction: units ? clippedUnits / units : 0 };
+    return { clipFraction: allUnits ? clippedUnits / allUnits : 0 };
   }
 
   /** The state in tf.train.momentum's format: new tensors, owned by the caller. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { closeness, mulberry32, randomNormal, refAdaptiveClip } from '../test/reference.js';
-import { AgcError, AgcRangeError, clipArrayInPlace, clipGradients } from './index.js';
+import { AgcError, AgcRangeError, clipArrayInPlace, clipGradients, unitClipScales } from './index.js';
 
 const SHAPES: number[][] = [[], [9], [6, 4], [3, 5, 4], [3, 3, 4, 8], [3, 3, 1, 12], [3, 3, 32, 24], [1, 5], [1, 1, 1, 8], [2, 1]];
 const SCALES = [1e-12, 0.01, 1, 1e12];
@@ -86,5 +86,37 @@ describe('clipArrayInPlace', () => {
     expect(() => clipArrayInPlace(new Float32Array(6), new Float32Array(6), [2, 4])).toThrow(/has 8 elements but the gradient has 6.*pass the arrays/);
     expect(() => clipArrayInPlace(new Float32Array(1), new Float32Array(1), [1], { clipping: 0 })).toThrow(AgcRangeError);
     expect(() => clipArrayInPlace(new Float32Array(1), new Float32Array(1), [1], { eps: -1 })).toThrow(/eps must be/);
+  });
+});
+
+describe('unitClipScales', () => {
+  it('gives the factors of clipArrayInPlace and statistics from the sums of squares', () => {
+    const shape = [3, 3, 4, 8];
+    const { g, p } = sample(shape, 0.0009, 11);
+    const units = 8;
+    const gSq = new Float64Array(units);
+    const wSq = new Float64Array(units);
+    g.forEach((v, i) => (gSq[i % units]! += v * v));
+    p.forEach((v, i) => (wSq[i % units]! += v * v));
+    const scales = new Float32Array(units);
+    const stat = unitClipScales(gSq, wSq, scales, { clipping: 0.02 });
+    const clipped = g.slice();
+    expect(clipArrayInPlace(clipped, p, shape, { clipping: 0.02 })).toEqual(stat);
+    expect(stat.clippedUnits).toBeGreaterThan(0);
+    expect(stat.clippedUnits).toBeLessThan(units);
+    expect(Array.from(clipped)).toEqual(Array.from(g, (v, i) => Math.fround(v * scales[i % units]!)));
+    scales.forEach((s, u) => {
+      const limit = 0.02 * Math.max(Math.sqrt(wSq[u]!), 1e-3);
+      if (Math.sqrt(gSq[u]!) > limit) expect(s * Math.sqrt(gSq[u]!)).toBeCloseTo(limit, 9);
+      else expect(s).toBe(1);
+    });
+  });
+
+  it('leaves non-finite units at 1 and reports them; rejects mismatched lengths', () => {
+    const scales = new Float32Array(2);
+    const stat = unitClipScales(Float64Array.from([Number.POSITIVE_INFINITY, 4]), Float64Array.from([1, 1]), scales, { clipping: 0.5 });
+    expect(Array.from(scales)).toEqual([1, 0.25]);
+    expect(stat).toEqual({ units: 2, clippedUnits: 1, maxRatio: Number.NaN, nonFinite: true });
+    expect(() => unitClipScales(new Float64Array(2), new Float64Array(3), new Float32Array(2))).toThrow(/one entry per unit/);
   });
 });

@@ -43,8 +43,7 @@ export function clipArrayInPlace(grad: Float32Array, param: Float32Array, shape:
     );
   }
   const units = shape.length <= 1 ? 1 : shape[shape.length - 1]!;
-  const stat: ClipArrayStat = { units, clippedUnits: 0, maxRatio: 0, nonFinite: false };
-  if (size === 0) return stat;
+  if (size === 0) return { units, clippedUnits: 0, maxRatio: 0, nonFinite: false };
   const rows = size / units;
   const gSq = new Float64Array(units);
   const wSq = new Float64Array(units);
@@ -54,12 +53,37 @@ export function clipArrayInPlace(grad: Float32Array, param: Float32Array, shape:
       wSq[u]! += param[i]! * param[i]!;
     }
   }
-  const scale = new Float32Array(units);
-  let anyClipped = false;
+  const scales = new Float32Array(units);
+  const stat = unitClipScales(gSq, wSq, scales, { clipping, eps });
+  if (stat.clippedUnits > 0) {
+    for (let r = 0, i = 0; r < rows; r++) {
+      for (let u = 0; u < units; u++, i++) grad[i] = grad[i]! * scales[u]!;
+    }
+  }
+  return stat;
+}
+
+/**
+ * AGC's rule per unit, given each unit's Σ g² and Σ w² (float64; computed however the caller
+ * likes, e.g. in SIMD code): writes into `scales` the factor each unit's gradient is multiplied by
+ * (1 for units left alone, including those with a non-finite norm) and returns the statistics.
+ * `clipArrayInPlace` is this after summing the squares row by row; the factors are float32, the
+ * product g·scale is what it stores.
+ */
+export function unitClipScales(gradSquares: Float64Array, paramSquares: Float64Array, scales: Float32Array, options: ClipArrayOptions = {}): ClipArrayStat {
+  const { clipping, eps } = resolveClipOptions(options);
+  const units = gradSquares.length;
+  if (paramSquares.length !== units || scales.length !== units) {
+    throw new AgcError(
+      'SHAPE_MISMATCH',
+      `unitClipScales: ${units} gradient sums but ${paramSquares.length} parameter sums and ${scales.length} scales; pass one entry per unit in each.`,
+    );
+  }
+  const stat: ClipArrayStat = { units, clippedUnits: 0, maxRatio: 0, nonFinite: false };
   for (let u = 0; u < units; u++) {
-    const maxNorm = Math.max(Math.sqrt(wSq[u]!), eps) * clipping;
-    const gradNorm = Math.sqrt(gSq[u]!);
-    scale[u] = 1;
+    const maxNorm = Math.max(Math.sqrt(paramSquares[u]!), eps) * clipping;
+    const gradNorm = Math.sqrt(gradSquares[u]!);
+    scales[u] = 1;
     if (!Number.isFinite(gradNorm)) {
       stat.nonFinite = true;
       continue;
@@ -67,16 +91,10 @@ export function clipArrayInPlace(grad: Float32Array, param: Float32Array, shape:
     const ratio = gradNorm / maxNorm;
     if (ratio > stat.maxRatio) stat.maxRatio = ratio;
     if (gradNorm > maxNorm) {
-      scale[u] = maxNorm / Math.max(gradNorm, GRAD_NORM_FLOOR);
+      scales[u] = maxNorm / Math.max(gradNorm, GRAD_NORM_FLOOR);
       stat.clippedUnits++;
-      anyClipped = true;
     }
   }
   if (stat.nonFinite) stat.maxRatio = Number.NaN;
-  if (anyClipped) {
-    for (let r = 0, i = 0; r < rows; r++) {
-      for (let u = 0; u < units; u++, i++) grad[i] = grad[i]! * scale[u]!;
-    }
-  }
   return stat;
 }

@@ -17,7 +17,7 @@ export {
   type ClipStat,
   type ParamsInput,
 } from './clip-gradients.js';
-export { clipArrayInPlace, type ClipArrayOptions, type ClipArrayStat } from './clip-array.js';
+export { clipArrayInPlace, unitClipScales, type ClipArrayOptions, type ClipArrayStat } from './clip-array.js';
 export { toPredicate, type ExcludeSpec, type ParamPredicate } from './exclude.js';
 export { withAGC, AgcOptimizer, type WithAgcOptions } from './with-agc.js';
 export { AgcError, AgcRangeError, isNfError, type AgcErrorCode } from './errors.js';
