@@ -133,11 +133,12 @@ describe('HostKernels (WebAssembly SIMD) against the JavaScript reference, bit f
 });
 
 describe('host-kernels-wasm.ts', () => {
-  it('holds the bytes scripts/build-wasm.mjs compiles from host-kernels.wat (rebuild after editing the .wat)', async () => {
+  it('holds the bytes scripts/wat-to-ts.mjs compiles from host-kernels.wat (run build:wasm after editing the .wat)', async () => {
     // @ts-expect-error: a plain .mjs script without types
-    const { compileHostKernels, renderModule } = (await import('../scripts/build-wasm.mjs')) as { compileHostKernels(): Promise<string>; renderModule(b: string): string };
+    const { renderWat } = (await import('../../../scripts/wat-to-ts.mjs')) as { renderWat(input: string, exportName: string): Promise<string> };
     const { readFileSync } = await import('node:fs');
+    const { fileURLToPath } = await import('node:url');
     const committed = readFileSync(new URL('./host-kernels-wasm.ts', import.meta.url), 'utf8');
-    expect(committed).toBe(renderModule(await compileHostKernels()));
+    expect(committed).toBe(await renderWat(fileURLToPath(new URL('./host-kernels.wat', import.meta.url)), 'HOST_KERNELS_WASM_BASE64'));
   });
 });

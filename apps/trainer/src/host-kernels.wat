@@ -5,7 +5,7 @@
 ;; `sum_squares` adds in another order (four running sums instead of one).
 ;;
 ;; Pointers are byte offsets into the memory; counts are elements. Built into host-kernels-wasm.ts
-;; by scripts/build-wasm.mjs (wabt); a test checks that the built bytes match this file.
+;; by `pnpm build:wasm` (../../scripts/wat-to-ts.mjs, wabt); a test checks that they match this file.
 (module
   (memory (export "memory") 1)
 
