@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchMatMulKernel, chooseRoute, productShape, registerWasmTrainingKernels, SMALL_PRODUCT_ROWS } from './index.js';
+import { batchMatMulKernel, chooseRoute, productShape, registerWasmTrainingKernels, SIMD_PRODUCT_ROWS, SMALL_PRODUCT_ROWS } from './index.js';
+import { simdKernels } from './simd-module.js';
 
 const values = (n: number, f: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * f + 0.3) * (1 + (i % 7)));
 
@@ -38,7 +39,7 @@ interface Case {
   rank: 2 | 3;
 }
 const CASES: Case[] = [];
-for (const m of [1, 3, 8, SMALL_PRODUCT_ROWS, 40]) {
+for (const m of [1, 3, 8, SIMD_PRODUCT_ROWS, SIMD_PRODUCT_ROWS + 1, SMALL_PRODUCT_ROWS, 40]) {
   for (const [k, n] of [[1, 1], [7, 5], [288, 32], [1152, 77], [3, 300]] as const) {
     for (const transposeA of [false, true]) {
       for (const transposeB of [false, true]) CASES.push({ m, k, n, transposeA, transposeB, rank: 2 });
@@ -79,18 +80,31 @@ describe('BatchMatMul on wasm, routed to XNNPACK or JavaScript', () => {
     tf.dispose([a, b, first, second]);
   });
 
-  it('routes: one row → JS, few rows by a transposed B → B streamed, else XNNPACK with explicit transposes', () => {
+  it('routes: few rows by an untransposed B → our SIMD kernel, one row by a transposed B → JS, few rows by a transposed B → B streamed, else XNNPACK', () => {
     const shape = (m: number) => ({ m, k: 64, n: 64, out: [m, 64] });
     // By shape only: the same product must give the same bits on every call.
-    expect(chooseRoute(shape(1), false, false)).toBe('row');
+    expect(chooseRoute(shape(1), false, false)).toBe('simd-rows');
+    expect(chooseRoute(shape(1), true, false)).toBe('simd-rows');
     expect(chooseRoute(shape(1), true, true)).toBe('row');
-    expect(chooseRoute(shape(8), false, false)).toBe('upstream');
+    expect(chooseRoute(shape(8), false, false)).toBe('simd-rows');
+    expect(chooseRoute(shape(8), true, false)).toBe('simd-rows');
+    expect(chooseRoute(shape(SIMD_PRODUCT_ROWS), false, false)).toBe('simd-rows');
+    expect(chooseRoute(shape(SIMD_PRODUCT_ROWS + 1), false, false)).toBe('upstream');
+    expect(chooseRoute(shape(SIMD_PRODUCT_ROWS + 1), true, false)).toBe('untransposed');
     expect(chooseRoute(shape(8), false, true)).toBe('swapped');
     expect(chooseRoute(shape(8), true, true)).toBe('swapped');
-    expect(chooseRoute(shape(8), true, false)).toBe('untransposed');
     expect(chooseRoute(shape(SMALL_PRODUCT_ROWS), false, true)).toBe('swapped');
-    expect(chooseRoute(shape(SMALL_PRODUCT_ROWS + 1), false, false)).toBe('upstream');
     expect(chooseRoute(shape(SMALL_PRODUCT_ROWS + 1), false, true)).toBe('untransposed');
+    // Without our SIMD module (a backend whose memory we cannot reach): XNNPACK.
+    expect(chooseRoute(shape(1), false, false, false)).toBe('upstream');
+    expect(chooseRoute(shape(8), false, false, false)).toBe('upstream');
+    expect(chooseRoute(shape(8), true, false, false)).toBe('untransposed');
+  });
+
+  it('sets our SIMD kernels up on the wasm backend (so the cases above run them)', () => {
+    expect(simdKernels(tf.backend())).not.toBeNull();
+    expect(simdKernels(tf.backend())).toBe(simdKernels(tf.backend()));
+    expect(simdKernels({})).toBeNull();
   });
 
   it('leaves batched products to upstream, correct', () => {

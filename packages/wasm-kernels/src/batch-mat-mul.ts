@@ -5,25 +5,31 @@
  * without transposes and without batch; everything else — every matMul in a Dense layer's or an
  * SE block's backward pass — runs a naive scalar loop (~0.6 GFLOP/s). And XNNPACK first packs B,
  * caching the packing under B's tensor id: that pays when B is a layer's weights reused call after
- * call, but for a B met once it costs ~5–6 ns per element of B, where a product with a few rows
- * does only a few multiply-adds per element. So, for products without batch:
- *  - one row (Scaled WS's per-channel means, `[1, K]·[K, N]`, five per conv per training step):
- *    one pass over B in JavaScript, four rows of B at a time, float64 sums. Always, not only for a
+ * call, but for a B met once it costs ~3 ms per million elements of B (training meets every weight
+ * once per step: the host update gives it new data), where a product with a few rows does only a
+ * few multiply-adds per element. So, for products without batch:
+ *  - up to SIMD_PRODUCT_ROWS rows by an untransposed B (Scaled WS's per-channel means,
+ *    `[1, K]·[K, N]`, five per conv per training step; SE and Dense layers' forward at small
+ *    batch): our SIMD kernel (simd-kernels.wat) straight on the heap, B read once, four rows at a
+ *    time, float32 sums in order: [1, 1152]·[1152, 768] 0.22 ms (XNNPACK with a new B: 10.5 ms),
+ *    [8, 768]·[768, 1536] 0.82 ms (3.7), [16, 768]·[768, 1536] 1.4 ms (4.0). Always, not only for a
  *    B met the first time: a product must not change in its last bits on the second call with the
- *    same weights (inference would not be reproducible). The price, for a layer at batch 1 whose
- *    cached packing XNNPACK would reuse: 0.54 ms instead of 0.14 ms for [1, 1152]·[1152, 768],
- *    1.9 instead of 1.35 ms for [1, 3072]·[3072, 1000];
+ *    same weights (inference would not be reproducible). The price, for a layer whose cached
+ *    packing XNNPACK would reuse: 0.22 instead of 0.07 ms at one row, 0.82 instead of 0.47 at 8;
+ *  - one row by a transposed B: one JavaScript pass (dot products, float64 sums);
  *  - a few rows (≤ SMALL_PRODUCT_ROWS) and B transposed (a Dense or SE layer's dX, dy·Wᵀ): the
  *    product transposed, (A·B)ᵀ = Bᵀ·Aᵀ, so that XNNPACK streams B — stored as the Bᵀ this needs —
  *    and packs only the small A;
  *  - otherwise transposed operands are transposed explicitly and the product goes to XNNPACK.
- * Untransposed products go to upstream as they are: an untransposed B would have to be transposed
- * to be streamed, and the wasm Transpose of a large matrix costs about what packing it does.
- * Batched products go to upstream unchanged.
+ * Larger untransposed products go to upstream as they are: an untransposed B would have to be
+ * transposed to be streamed, and the wasm Transpose of a large matrix costs about what packing it does.
+ * Batched products go to upstream unchanged, and so do untransposed ones where our SIMD module
+ * cannot be set up (a backend whose memory we cannot reach).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { transposeJs } from './js-layout.js';
 import { withContext, type KernelContext } from './kernel-context.js';
+import { heapOffset, simdKernels, type SimdKernels } from './simd-module.js';
 
 interface MatMulAttrs {
   transposeA: boolean;
@@ -33,8 +39,11 @@ interface MatMulAttrs {
 /** Rows up to which a product with B transposed streams B through XNNPACK rather than packing it. */
 export const SMALL_PRODUCT_ROWS = 32;
 
+/** Rows up to which an untransposed B is streamed by our SIMD kernel rather than packed by XNNPACK. */
+export const SIMD_PRODUCT_ROWS = 16;
+
 /** The route a product takes; exported for tests. */
-export type MatMulRoute = 'upstream' | 'row' | 'swapped' | 'untransposed';
+export type MatMulRoute = 'upstream' | 'row' | 'simd-rows' | 'swapped' | 'untransposed';
 
 export interface ProductShape {
   /** Rows of A·B, shared dimension, columns. */
@@ -55,11 +64,13 @@ export function batchMatMulKernel(backendName: string, upstream: tf.KernelConfig
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = args.attrs as unknown as MatMulAttrs;
       const shape = productShape(a, b, transposeA, transposeB);
-      const route = shape === null ? 'upstream' : chooseRoute(shape, transposeA, transposeB);
+      const simd = simdKernels(args.backend);
+      const route = shape === null ? 'upstream' : chooseRoute(shape, transposeA, transposeB, simd !== null);
       if (route === 'upstream') return upstream.kernelFunc(args);
       return withContext(args.backend, backendName, (ctx) => {
         const { m, k, n, out } = shape!;
-        if (route === 'row') return rowProduct(ctx, a, b, k, n, transposeB, out);
+        if (route === 'simd-rows') return simdRows(ctx, simd!, a, b, shape!, transposeA);
+        if (route === 'row') return rowProduct(ctx, a, b, k, n, out);
         const a2 = ctx.run('Reshape', { x: a }, { shape: transposeA ? [k, m] : [m, k] });
         const b2 = ctx.run('Reshape', { x: b }, { shape: transposeB ? [n, k] : [k, n] });
         const call = (x: tf.TensorInfo, y: tf.TensorInfo) => {
@@ -77,9 +88,13 @@ export function batchMatMulKernel(backendName: string, upstream: tf.KernelConfig
   };
 }
 
-/** Which route a product without batch takes (see the module comment): by shape only, so that repeated products agree bit for bit. */
-export function chooseRoute(shape: ProductShape, transposeA: boolean, transposeB: boolean): MatMulRoute {
-  if (shape.m === 1) return 'row';
+/**
+ * Which route a product without batch takes (see the module comment): by shape only (and whether
+ * our SIMD module could be set up on the backend), so that repeated products agree bit for bit.
+ */
+export function chooseRoute(shape: ProductShape, transposeA: boolean, transposeB: boolean, simd = true): MatMulRoute {
+  if (simd && !transposeB && shape.m <= SIMD_PRODUCT_ROWS) return 'simd-rows';
+  if (shape.m === 1 && transposeB) return 'row';
   if (shape.m <= SMALL_PRODUCT_ROWS && transposeB) return 'swapped';
   if (transposeA || transposeB) return 'untransposed';
   return 'upstream';
@@ -101,34 +116,23 @@ export function productShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boo
   return { m, k, n, out: [...new Array<number>(Math.max(ra, rb) - 2).fill(1), m, n] };
 }
 
-function rowProduct(ctx: KernelContext, a: tf.TensorInfo, b: tf.TensorInfo, k: number, n: number, transposeB: boolean, shape: number[]): tf.TensorInfo {
+/** A·B by our SIMD kernel, straight on the heap: B streamed once, four rows at a time (float32 sums in order). */
+function simdRows(ctx: KernelContext, kernels: SimdKernels, a: tf.TensorInfo, b: tf.TensorInfo, shape: ProductShape, transposeA: boolean): tf.TensorInfo {
+  const { m, k, n, out } = shape;
+  const { info } = ctx.output(out);
+  const backend = ctx.backend;
+  kernels.matmul_rows(heapOffset(backend, a), transposeA ? 1 : k, transposeA ? m : 1, heapOffset(backend, b), heapOffset(backend, info), m, k, n);
+  return info;
+}
+
+/** A row times a transposed B ([1, K]·[N, K]ᵀ) in one JavaScript pass. */
+function rowProduct(ctx: KernelContext, a: tf.TensorInfo, b: tf.TensorInfo, k: number, n: number, shape: number[]): tf.TensorInfo {
   const { info, values: out } = ctx.output(shape);
   // Views of the wasm heap die when it grows: read the inputs only after allocating.
   const av = ctx.values(a);
   const bv = ctx.values(b);
-  if (transposeB) rowTimesTransposed(av, bv, out, k, n);
-  else rowTimesMatrix(av, bv, out, k, n);
+  rowTimesTransposed(av, bv, out, k, n);
   return info;
-}
-
-/** out[j] = Σᵢ a[i]·B[i, j], B [K, N] row-major: B read once, in order, four rows at a time; float64 sums. */
-function rowTimesMatrix(a: Float32Array, b: Float32Array, out: Float32Array, k: number, n: number): void {
-  const acc = new Float64Array(n);
-  let i = 0;
-  for (; i + 4 <= k; i += 4) {
-    const [a0, a1, a2, a3] = [a[i]!, a[i + 1]!, a[i + 2]!, a[i + 3]!];
-    const r0 = i * n;
-    const r1 = r0 + n;
-    const r2 = r1 + n;
-    const r3 = r2 + n;
-    for (let j = 0; j < n; j++) acc[j] = acc[j]! + a0 * b[r0 + j]! + a1 * b[r1 + j]! + a2 * b[r2 + j]! + a3 * b[r3 + j]!;
-  }
-  for (; i < k; i++) {
-    const ai = a[i]!;
-    const row = i * n;
-    for (let j = 0; j < n; j++) acc[j] = acc[j]! + ai * b[row + j]!;
-  }
-  out.set(acc);
 }
 
 /** out[j] = Σᵢ a[i]·B[j, i], B [N, K] row-major. */

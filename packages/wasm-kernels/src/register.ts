@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulKernel } from './batch-mat-mul.js';
 import { sliceKernel, splitVKernel } from './slice.js';
+import { simdUnaryKernel } from './unary-simd.js';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { depthwiseConv2dBackpropFilterKernel } from './depthwise-conv2d-backprop-filter.js';
@@ -25,6 +26,8 @@ export const WASM_WRAPPING_KERNELS: ReadonlyArray<{ kernelName: string; wrap: (u
   { kernelName: 'BatchMatMul', wrap: (upstream) => batchMatMulKernel('wasm', upstream) },
   { kernelName: 'Slice', wrap: (upstream) => sliceKernel('wasm', upstream) },
   { kernelName: 'SplitV', wrap: (upstream) => splitVKernel('wasm', upstream) },
+  { kernelName: 'Exp', wrap: (upstream) => simdUnaryKernel('Exp', 'wasm', upstream) },
+  { kernelName: 'Erf', wrap: (upstream) => simdUnaryKernel('Erf', 'wasm', upstream) },
 ];
 
 export function registerWasmTrainingKernels(): string[] {

@@ -1,0 +1,58 @@
+/**
+ * Our WebAssembly SIMD kernels (simd-kernels.wat), instantiated on the wasm backend's own memory so
+ * that they work on tensors where the backend keeps them, by heap offset, without copies. One
+ * instance per backend memory. Where the backend's memory cannot be found (a tfjs-backend-wasm
+ * build laid out differently), `simdKernels` gives null and callers take their JavaScript path.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { SIMD_KERNELS_WASM_BASE64 } from './simd-kernels-wasm.js';
+
+export interface SimdKernels {
+  /** out[M, N] = A·B, B [K, N] row-major, A's element (r, i) at a + 4·(r·ars + i·acs); see the .wat. */
+  matmul_rows(a: number, ars: number, acs: number, b: number, out: number, m: number, k: number, n: number): void;
+  /** out = e^x, n float32 values. */
+  exp_f32(x: number, out: number, n: number): void;
+  /** out = erf(x), n float32 values. */
+  erf_f32(x: number, out: number, n: number): void;
+}
+
+/** What we need of the wasm backend: the Emscripten module's memory and its tensor table. */
+interface WasmBackendInternals {
+  wasm?: { asm?: { memory?: unknown } };
+  dataIdMap?: { get(dataId: object): { memoryOffset: number | null } | undefined };
+}
+
+/** The WebAssembly API used here (the package's TypeScript libs declare none of it). */
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+  Memory: abstract new (...args: never[]) => object;
+}
+
+const wasmApi = (globalThis as unknown as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+const instances = new WeakMap<object, SimdKernels>();
+let compiled: object | undefined;
+
+function kernelModule(api: WebAssemblyApi): object {
+  compiled ??= new api.Module(Uint8Array.from(atob(SIMD_KERNELS_WASM_BASE64), (c) => c.charCodeAt(0)));
+  return compiled;
+}
+
+/** The kernels on `backend`'s memory, or null when that memory is not reachable. */
+export function simdKernels(backend: unknown): SimdKernels | null {
+  const memory = (backend as WasmBackendInternals).wasm?.asm?.memory;
+  if (!wasmApi || typeof memory !== 'object' || memory === null || !(memory instanceof wasmApi.Memory)) return null;
+  let kernels = instances.get(memory);
+  if (!kernels) {
+    kernels = new wasmApi.Instance(kernelModule(wasmApi), { env: { memory } }).exports as SimdKernels;
+    instances.set(memory, kernels);
+  }
+  return kernels;
+}
+
+/** Byte offset of a tensor's values in the backend's memory. */
+export function heapOffset(backend: unknown, t: tf.TensorInfo): number {
+  const offset = (backend as WasmBackendInternals).dataIdMap?.get(t.dataId)?.memoryOffset;
+  if (typeof offset !== 'number') throw new Error(`@nf/wasm-kernels: tensor of shape [${t.shape.join(', ')}] has no data in the wasm heap.`);
+  return offset;
+}
