@@ -7,8 +7,9 @@
  * The arithmetic follows tf.train.momentum operation by operation in float32: accumulation ←
  * accumulation·m + g; Nesterov: w ← w + (−lr)·(g + accumulation·m), else w ← w + (−lr)·accumulation.
  * AGC is @nf/agc's rule with float64 sums of squares, so the two paths agree to float32 rounding.
- * The passes run in WebAssembly SIMD (host-kernels.ts), bit-identical to the same loops in JavaScript. The state reads and writes in tf.train.momentum's format ('iter',
- * then '<variable>/momentum' in variable order), so checkpoints move between the two.
+ * The passes run in WebAssembly SIMD (host-kernels.ts), bit-identical to the same loops in
+ * JavaScript. The state reads and writes in tf.train.momentum's format ('iter', then
+ * '<variable>/momentum' in variable order), so checkpoints move between the two.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NamedTensor } from './checkpoint.js';

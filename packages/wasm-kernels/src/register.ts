@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulKernel } from './batch-mat-mul.js';
 import { sliceKernel, splitVKernel } from './slice.js';
 import { simdUnaryKernel } from './unary-simd.js';
+import { identityKernel } from './identity.js';
+import { reduceMiddleKernel } from './reduce-middle.js';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { depthwiseConv2dBackpropFilterKernel } from './depthwise-conv2d-backprop-filter.js';
@@ -28,6 +30,9 @@ export const WASM_WRAPPING_KERNELS: ReadonlyArray<{ kernelName: string; wrap: (u
   { kernelName: 'SplitV', wrap: (upstream) => splitVKernel('wasm', upstream) },
   { kernelName: 'Exp', wrap: (upstream) => simdUnaryKernel('Exp', 'wasm', upstream) },
   { kernelName: 'Erf', wrap: (upstream) => simdUnaryKernel('Erf', 'wasm', upstream) },
+  { kernelName: 'Identity', wrap: (upstream) => identityKernel('wasm', upstream) },
+  { kernelName: 'Sum', wrap: (upstream) => reduceMiddleKernel('Sum', 'wasm', upstream) },
+  { kernelName: 'Mean', wrap: (upstream) => reduceMiddleKernel('Mean', 'wasm', upstream) },
 ];
 
 export function registerWasmTrainingKernels(): string[] {

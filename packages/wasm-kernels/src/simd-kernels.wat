@@ -274,4 +274,66 @@
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
         (local.set $out (i32.add (local.get $out) (i32.const 16)))
         (br $next))))
+
+  ;; Sum (and mean) over a middle block of axes: x viewed as [outer, rows, cols], for every o
+  ;; out[o, c] = (Σ_r x[o, r, c]) / divisor, float32 sums in order of r (the order upstream sums in
+  ;; after transposing the reduced axes innermost). divisor 1 for a sum.
+  (func (export "sum_middle") (param $x i32) (param $out i32) (param $outer i32) (param $rows i32) (param $cols i32) (param $divisor f32)
+    (local $o i32) (local $r i32) (local $j i32) (local $cv i32) (local $p i32) (local $q i32) (local $rowBytes i32)
+    (local.set $cv (i32.and (local.get $cols) (i32.const -4)))
+    (local.set $rowBytes (i32.shl (local.get $cols) (i32.const 2)))
+    (block $odone
+      (loop $oloop
+        (br_if $odone (i32.ge_u (local.get $o) (local.get $outer)))
+        ;; the first row is copied, the others added
+        (local.set $j (i32.const 0))
+        (local.set $p (local.get $x))
+        (local.set $q (local.get $out))
+        (block $cdone
+          (loop $cloop
+            (br_if $cdone (i32.ge_u (local.get $j) (local.get $cols)))
+            (f32.store (local.get $q) (f32.load (local.get $p)))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $q (i32.add (local.get $q) (i32.const 4)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $cloop)))
+        (local.set $r (i32.const 1))
+        (block $rdone
+          (loop $rloop
+            (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+            (local.set $q (local.get $out))
+            (local.set $j (i32.const 0))
+            (block $vdone
+              (loop $vloop
+                (br_if $vdone (i32.ge_u (local.get $j) (local.get $cv)))
+                (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (v128.load (local.get $p))))
+                (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                (br $vloop)))
+            (block $tdone
+              (loop $tloop
+                (br_if $tdone (i32.ge_u (local.get $j) (local.get $cols)))
+                (f32.store (local.get $q) (f32.add (f32.load (local.get $q)) (f32.load (local.get $p))))
+                (local.set $p (i32.add (local.get $p) (i32.const 4)))
+                (local.set $q (i32.add (local.get $q) (i32.const 4)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $tloop)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rloop)))
+        (if (f32.ne (local.get $divisor) (f32.const 1))
+          (then
+            (local.set $q (local.get $out))
+            (local.set $j (i32.const 0))
+            (block $ddone
+              (loop $dloop
+                (br_if $ddone (i32.ge_u (local.get $j) (local.get $cols)))
+                (f32.store (local.get $q) (f32.div (f32.load (local.get $q)) (local.get $divisor)))
+                (local.set $q (i32.add (local.get $q) (i32.const 4)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $dloop)))))
+        (local.set $x (local.get $p))
+        (local.set $out (i32.add (local.get $out) (local.get $rowBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $oloop))))
 )

@@ -14,6 +14,8 @@ export interface SimdKernels {
   exp_f32(x: number, out: number, n: number): void;
   /** out = erf(x), n float32 values. */
   erf_f32(x: number, out: number, n: number): void;
+  /** x as [outer, rows, cols]: out[o, c] = Σ_r x[o, r, c] / divisor. */
+  sum_middle(x: number, out: number, outer: number, rows: number, cols: number, divisor: number): void;
 }
 
 /** What we need of the wasm backend: the Emscripten module's memory and its tensor table. */
