@@ -53,3 +53,32 @@ describe('permuteInto (the JS transpose of the wasm kernels)', () => {
     for (const [r, c] of [[0, 0], [36, 44], [31, 32], [32, 31], [5, 40]] as const) expect(dst[5 + c * 37 + r]).toBe(3 + r * 45 + c);
   });
 });
+
+describe('transposeBlock on the wasm heap (our SIMD kernel)', () => {
+  it('equals the JavaScript transpose for sizes across 4 × 4 blocks and 32 × 32 tiles, at offsets', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    await import('@tensorflow/tfjs-backend-wasm');
+    await import('./index.js');
+    const { simdKernels, simdForBuffer } = await import('./simd-module.js');
+    await tf.setBackend('wasm');
+    try {
+      const backend = tf.backend() as unknown as { typedArrayFromHeap(t: unknown): Float32Array };
+      expect(simdKernels(tf.backend())).not.toBeNull();
+      for (const [rows, cols] of [[4, 4], [5, 7], [8, 12], [33, 31], [37, 45], [64, 3 * 32], [128, 9], [3, 64]] as const) {
+        const size = rows * cols;
+        const x = tf.tensor1d(Float32Array.from({ length: size + 3 }, (_, i) => i * 0.25 - 7));
+        const y = tf.fill([size + 6], -1);
+        const src = backend.typedArrayFromHeap(x);
+        const dst = backend.typedArrayFromHeap(y);
+        expect(simdForBuffer(src.buffer)).not.toBeNull();
+        transposeBlock(src, 3, dst, 5, rows, cols);
+        const want = new Float32Array(size + 6).fill(-1);
+        transposeBlock(Float32Array.from(src), 3, want, 5, rows, cols);
+        expect(Array.from(dst), `${rows} × ${cols}`).toEqual(Array.from(want));
+        tf.dispose([x, y]);
+      }
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
+});

@@ -336,4 +336,89 @@
         (local.set $out (i32.add (local.get $out) (local.get $rowBytes)))
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br $oloop))))
+
+  ;; dst[c·rows + r] = src[r·cols + c] for r < rows, c < cols (a row-major [rows, cols] matrix
+  ;; transposed): 32 × 32 tiles, inside them 4 × 4 blocks transposed in registers by shuffles; the
+  ;; edges of a tile that are not whole blocks one value at a time.
+  (func (export "transpose_2d") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+    (local $r0 i32) (local $r1 i32) (local $c0 i32) (local $c1 i32) (local $rv i32) (local $cv i32)
+    (local $r i32) (local $c i32) (local $p i32) (local $q i32) (local $rowBytes i32) (local $colBytes i32)
+    (local $a v128) (local $b v128) (local $cc v128) (local $d v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $rowBytes (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $colBytes (i32.shl (local.get $rows) (i32.const 2)))
+    (block $r0done
+      (loop $r0loop
+        (br_if $r0done (i32.ge_u (local.get $r0) (local.get $rows)))
+        (local.set $r1 (select (local.get $rows) (i32.add (local.get $r0) (i32.const 32))
+          (i32.gt_u (i32.add (local.get $r0) (i32.const 32)) (local.get $rows))))
+        (local.set $rv (i32.add (local.get $r0) (i32.and (i32.sub (local.get $r1) (local.get $r0)) (i32.const -4))))
+        (local.set $c0 (i32.const 0))
+        (block $c0done
+          (loop $c0loop
+            (br_if $c0done (i32.ge_u (local.get $c0) (local.get $cols)))
+            (local.set $c1 (select (local.get $cols) (i32.add (local.get $c0) (i32.const 32))
+              (i32.gt_u (i32.add (local.get $c0) (i32.const 32)) (local.get $cols))))
+            (local.set $cv (i32.add (local.get $c0) (i32.and (i32.sub (local.get $c1) (local.get $c0)) (i32.const -4))))
+            ;; whole 4 × 4 blocks
+            (local.set $r (local.get $r0))
+            (block $rdone
+              (loop $rloop
+                (br_if $rdone (i32.ge_u (local.get $r) (local.get $rv)))
+                (local.set $c (local.get $c0))
+                (block $cdone
+                  (loop $cloop
+                    (br_if $cdone (i32.ge_u (local.get $c) (local.get $cv)))
+                    (local.set $p (i32.add (local.get $src)
+                      (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2))))
+                    (local.set $a (v128.load (local.get $p)))
+                    (local.set $b (v128.load (i32.add (local.get $p) (local.get $rowBytes))))
+                    (local.set $cc (v128.load (i32.add (local.get $p) (i32.shl (local.get $rowBytes) (i32.const 1)))))
+                    (local.set $d (v128.load (i32.add (local.get $p) (i32.mul (local.get $rowBytes) (i32.const 3)))))
+                    ;; [a0 b0 a1 b1], [a2 b2 a3 b3], [c0 d0 c1 d1], [c2 d2 c3 d3]
+                    (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a) (local.get $b)))
+                    (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a) (local.get $b)))
+                    (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $cc) (local.get $d)))
+                    (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $cc) (local.get $d)))
+                    (local.set $q (i32.add (local.get $dst)
+                      (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2))))
+                    (v128.store (local.get $q) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+                    (v128.store (i32.add (local.get $q) (local.get $colBytes))
+                      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+                    (v128.store (i32.add (local.get $q) (i32.shl (local.get $colBytes) (i32.const 1)))
+                      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+                    (v128.store (i32.add (local.get $q) (i32.mul (local.get $colBytes) (i32.const 3)))
+                      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+                    (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                    (br $cloop)))
+                (local.set $r (i32.add (local.get $r) (i32.const 4)))
+                (br $rloop)))
+            ;; the tile's last columns for its whole rows, and its last rows for all its columns
+            (call $transpose_scalar (local.get $src) (local.get $dst) (local.get $rows) (local.get $cols)
+              (local.get $r0) (local.get $rv) (local.get $cv) (local.get $c1))
+            (call $transpose_scalar (local.get $src) (local.get $dst) (local.get $rows) (local.get $cols)
+              (local.get $rv) (local.get $r1) (local.get $c0) (local.get $c1))
+            (local.set $c0 (local.get $c1))
+            (br $c0loop)))
+        (local.set $r0 (local.get $r1))
+        (br $r0loop))))
+
+  ;; transpose_2d's element by element part, for rows [ra, rb) and columns [ca, cb).
+  (func $transpose_scalar (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+    (param $ra i32) (param $rb i32) (param $ca i32) (param $cb i32)
+    (local $r i32) (local $c i32)
+    (local.set $r (local.get $ra))
+    (block $rdone
+      (loop $rloop
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rb)))
+        (local.set $c (local.get $ca))
+        (block $cdone
+          (loop $cloop
+            (br_if $cdone (i32.ge_u (local.get $c) (local.get $cb)))
+            (f32.store
+              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
+              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $cloop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rloop))))
 )

@@ -16,6 +16,8 @@ export interface SimdKernels {
   erf_f32(x: number, out: number, n: number): void;
   /** x as [outer, rows, cols]: out[o, c] = Σ_r x[o, r, c] / divisor. */
   sum_middle(x: number, out: number, outer: number, rows: number, cols: number, divisor: number): void;
+  /** dst[c·rows + r] = src[r·cols + c]: a row-major [rows, cols] matrix transposed. */
+  transpose_2d(src: number, dst: number, rows: number, cols: number): void;
 }
 
 /** What we need of the wasm backend: the Emscripten module's memory and its tensor table. */
@@ -33,6 +35,8 @@ interface WebAssemblyApi {
 
 const wasmApi = (globalThis as unknown as { WebAssembly?: WebAssemblyApi }).WebAssembly;
 const instances = new WeakMap<object, SimdKernels>();
+/** The memories we instantiated on, to find the kernels for a heap view's buffer. */
+const memories: Array<WeakRef<{ buffer: ArrayBufferLike }>> = [];
 let compiled: object | undefined;
 
 function kernelModule(api: WebAssemblyApi): object {
@@ -48,8 +52,21 @@ export function simdKernels(backend: unknown): SimdKernels | null {
   if (!kernels) {
     kernels = new wasmApi.Instance(kernelModule(wasmApi), { env: { memory } }).exports as SimdKernels;
     instances.set(memory, kernels);
+    memories.push(new WeakRef(memory as { buffer: ArrayBufferLike }));
   }
   return kernels;
+}
+
+/**
+ * The kernels working on `buffer`, when it is the current buffer of a backend memory they were
+ * set up on (a view made before the memory grew has a detached buffer and gets null).
+ */
+export function simdForBuffer(buffer: ArrayBufferLike): SimdKernels | null {
+  for (const ref of memories) {
+    const memory = ref.deref();
+    if (memory && memory.buffer === buffer) return instances.get(memory) ?? null;
+  }
+  return null;
 }
 
 /** Byte offset of a tensor's values in the backend's memory. */
