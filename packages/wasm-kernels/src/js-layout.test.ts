@@ -77,6 +77,16 @@ describe('transposeBlock on the wasm heap (our SIMD kernel)', () => {
         expect(Array.from(dst), `${rows} × ${cols}`).toEqual(Array.from(want));
         tf.dispose([x, y]);
       }
+      // [A, M, B] → [B, M, A] by strided blocks (SIMD on the heap), against the index-by-index transpose.
+      for (const shape of [[8, 9, 12], [5, 3, 7], [32, 16, 8], [4, 1, 64]]) {
+        const size = shape.reduce((p, q) => p * q, 1);
+        const x = tf.tensor1d(Float32Array.from({ length: size }, (_, i) => i * 0.5 - 3));
+        const y = tf.zeros([size]);
+        const src = backend.typedArrayFromHeap(x);
+        permuteInto(src, shape, [2, 1, 0], backend.typedArrayFromHeap(y));
+        expect(Array.from(backend.typedArrayFromHeap(y)), `[${shape}]`).toEqual(Array.from(reference(Float32Array.from(src), shape, [2, 1, 0])));
+        tf.dispose([x, y]);
+      }
     } finally {
       await tf.setBackend('cpu');
     }

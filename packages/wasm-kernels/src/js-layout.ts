@@ -19,7 +19,7 @@ const TILE = 32;
 export function transposeBlock(src: Float32Array, s: number, dst: Float32Array, d: number, rows: number, cols: number): void {
   const simd = src.buffer === dst.buffer && rows >= 4 && cols >= 4 ? simdForBuffer(src.buffer) : null;
   if (simd) {
-    simd.transpose_2d(src.byteOffset + 4 * s, dst.byteOffset + 4 * d, rows, cols);
+    simd.transpose_2d(src.byteOffset + 4 * s, dst.byteOffset + 4 * d, rows, cols, cols, rows);
     return;
   }
   for (let r0 = 0; r0 < rows; r0 += TILE) {
@@ -31,6 +31,21 @@ export function transposeBlock(src: Float32Array, s: number, dst: Float32Array, 
         for (let r = r0; r < r1; r++) dst[out + r] = src[s + r * cols + c]!;
       }
     }
+  }
+}
+
+/**
+ * dst[d + c·dstStride + r] = src[s + r·srcStride + c] for r < rows, c < cols: a block with strided
+ * rows transposed into one with strided rows. By our SIMD kernel on the wasm heap, else in JavaScript.
+ */
+export function transposeStrided(src: Float32Array, s: number, dst: Float32Array, d: number, rows: number, cols: number, srcStride: number, dstStride: number): void {
+  const simd = src.buffer === dst.buffer && rows >= 4 && cols >= 4 ? simdForBuffer(src.buffer) : null;
+  if (simd) {
+    simd.transpose_2d(src.byteOffset + 4 * s, dst.byteOffset + 4 * d, rows, cols, srcStride, dstStride);
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) dst[d + c * dstStride + r] = src[s + r * srcStride + c]!;
   }
 }
 
@@ -95,6 +110,13 @@ export function permuteInto(src: Float32Array, shape: readonly number[], perm: r
     const rows = s.shape[rank - 2]!;
     const cols = s.shape[rank - 1]!;
     strided(sizes.slice(0, -2), steps.slice(0, -2), (base, o) => transposeBlock(src, base, dst, o * rows * cols, rows, cols));
+    return;
+  }
+  // [A, M, B] → [B, M, A] (dW's [N, H·W, C] → [C, H·W, N]): for every m, an A × B block with
+  // strided rows transposed into one with strided rows.
+  if (rank === 3 && s.perm[0] === 2 && s.perm[1] === 1 && s.perm[2] === 0) {
+    const [a, m, b] = s.shape as [number, number, number];
+    for (let j = 0; j < m; j++) transposeStrided(src, j * b, dst, j * a, a, b, m * b, m * a);
     return;
   }
   const n = sizes[rank - 1]!;

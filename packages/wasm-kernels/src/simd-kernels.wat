@@ -337,15 +337,15 @@
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br $oloop))))
 
-  ;; dst[c·rows + r] = src[r·cols + c] for r < rows, c < cols (a row-major [rows, cols] matrix
-  ;; transposed): 32 × 32 tiles, inside them 4 × 4 blocks transposed in registers by shuffles; the
+  ;; dst[c·dstStride + r] = src[r·srcStride + c] for r < rows, c < cols (a [rows, cols] matrix
+  ;; transposed; strides cols and rows for whole row-major matrices): 32 × 32 tiles, inside them 4 × 4 blocks transposed in registers by shuffles; the
   ;; edges of a tile that are not whole blocks one value at a time.
-  (func (export "transpose_2d") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+  (func (export "transpose_2d") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32) (param $srcStride i32) (param $dstStride i32)
     (local $r0 i32) (local $r1 i32) (local $c0 i32) (local $c1 i32) (local $rv i32) (local $cv i32)
     (local $r i32) (local $c i32) (local $p i32) (local $q i32) (local $rowBytes i32) (local $colBytes i32)
     (local $a v128) (local $b v128) (local $cc v128) (local $d v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
-    (local.set $rowBytes (i32.shl (local.get $cols) (i32.const 2)))
-    (local.set $colBytes (i32.shl (local.get $rows) (i32.const 2)))
+    (local.set $rowBytes (i32.shl (local.get $srcStride) (i32.const 2)))
+    (local.set $colBytes (i32.shl (local.get $dstStride) (i32.const 2)))
     (block $r0done
       (loop $r0loop
         (br_if $r0done (i32.ge_u (local.get $r0) (local.get $rows)))
@@ -369,7 +369,7 @@
                   (loop $cloop
                     (br_if $cdone (i32.ge_u (local.get $c) (local.get $cv)))
                     (local.set $p (i32.add (local.get $src)
-                      (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2))))
+                      (i32.shl (i32.add (i32.mul (local.get $r) (local.get $srcStride)) (local.get $c)) (i32.const 2))))
                     (local.set $a (v128.load (local.get $p)))
                     (local.set $b (v128.load (i32.add (local.get $p) (local.get $rowBytes))))
                     (local.set $cc (v128.load (i32.add (local.get $p) (i32.shl (local.get $rowBytes) (i32.const 1)))))
@@ -380,7 +380,7 @@
                     (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $cc) (local.get $d)))
                     (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $cc) (local.get $d)))
                     (local.set $q (i32.add (local.get $dst)
-                      (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2))))
+                      (i32.shl (i32.add (i32.mul (local.get $c) (local.get $dstStride)) (local.get $r)) (i32.const 2))))
                     (v128.store (local.get $q) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
                     (v128.store (i32.add (local.get $q) (local.get $colBytes))
                       (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
@@ -393,9 +393,9 @@
                 (local.set $r (i32.add (local.get $r) (i32.const 4)))
                 (br $rloop)))
             ;; the tile's last columns for its whole rows, and its last rows for all its columns
-            (call $transpose_scalar (local.get $src) (local.get $dst) (local.get $rows) (local.get $cols)
+            (call $transpose_scalar (local.get $src) (local.get $dst) (local.get $srcStride) (local.get $dstStride)
               (local.get $r0) (local.get $rv) (local.get $cv) (local.get $c1))
-            (call $transpose_scalar (local.get $src) (local.get $dst) (local.get $rows) (local.get $cols)
+            (call $transpose_scalar (local.get $src) (local.get $dst) (local.get $srcStride) (local.get $dstStride)
               (local.get $rv) (local.get $r1) (local.get $c0) (local.get $c1))
             (local.set $c0 (local.get $c1))
             (br $c0loop)))
@@ -403,7 +403,7 @@
         (br $r0loop))))
 
   ;; transpose_2d's element by element part, for rows [ra, rb) and columns [ca, cb).
-  (func $transpose_scalar (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+  (func $transpose_scalar (param $src i32) (param $dst i32) (param $srcStride i32) (param $dstStride i32)
     (param $ra i32) (param $rb i32) (param $ca i32) (param $cb i32)
     (local $r i32) (local $c i32)
     (local.set $r (local.get $ra))
@@ -415,8 +415,8 @@
           (loop $cloop
             (br_if $cdone (i32.ge_u (local.get $c) (local.get $cb)))
             (f32.store
-              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
-              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2)))))
+              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $dstStride)) (local.get $r)) (i32.const 2)))
+              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $srcStride)) (local.get $c)) (i32.const 2)))))
             (local.set $c (i32.add (local.get $c) (i32.const 1)))
             (br $cloop)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
