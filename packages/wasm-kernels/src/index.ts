@@ -6,4 +6,5 @@ export { conv2dBackpropFilterKernel, type BackpropFilterOptions } from './conv2d
 export { COL2IM_MAX_CHANNELS, conv2dBackpropInputKernel, PHASE_FORM_MIN_CHANNELS, type BackpropInputOptions } from './conv2d-backprop-input.js';
 export { depthwiseConv2dBackpropFilterKernel } from './depthwise-conv2d-backprop-filter.js';
 export { depthwiseConv2dBackpropInputKernel } from './depthwise-conv2d-backprop-input.js';
+export { GELU_GRAD_KERNEL, GELU_KERNEL, geluGradKernel, geluKernel } from './gelu.js';
 export { copySlice, sliceKernel, splitVKernel } from './slice.js';

@@ -12,12 +12,15 @@ import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { depthwiseConv2dBackpropFilterKernel } from './depthwise-conv2d-backprop-filter.js';
 import { depthwiseConv2dBackpropInputKernel } from './depthwise-conv2d-backprop-input.js';
+import { geluGradKernel, geluKernel } from './gelu.js';
 
-/** Kernels missing upstream: added only where the backend has none. */
+/** Kernels missing upstream (and @nf/ws-conv's fused GELU pair): added only where the backend has none. */
 export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
   conv2dBackpropFilterKernel('wasm'),
   depthwiseConv2dBackpropFilterKernel('wasm'),
   depthwiseConv2dBackpropInputKernel('wasm'),
+  geluKernel('wasm'),
+  geluGradKernel('wasm'),
 ];
 
 /** Kernels upstream has but runs slowly: replaced (the previous one is unregistered first). */

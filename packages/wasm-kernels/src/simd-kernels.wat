@@ -8,6 +8,42 @@
 (module
   (import "env" "memory" (memory 1))
 
+  ;; Constants of the elementwise functions (immutable globals: V8 rebuilds a v128.const at every use).
+  (global $exp_lo v128 (v128.const f32x4 -104 -104 -104 -104))
+  (global $exp_hi v128 (v128.const f32x4 88.72283935546875 88.72283935546875 88.72283935546875 88.72283935546875))
+  (global $log2e v128 (v128.const f32x4 1.44269502162933349609375 1.44269502162933349609375 1.44269502162933349609375 1.44269502162933349609375))
+  (global $ln2hi v128 (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))
+  (global $ln2lo v128 (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))
+  (global $e5 v128 (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+  (global $e4 v128 (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3))
+  (global $e3 v128 (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3))
+  (global $e2 v128 (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2))
+  (global $e1 v128 (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1))
+  (global $e0 v128 (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1))
+  (global $one v128 (v128.const f32x4 1 1 1 1))
+  (global $half v128 (v128.const f32x4 0.5 0.5 0.5 0.5))
+  (global $minus1 v128 (v128.const f32x4 -1 -1 -1 -1))
+  (global $inf v128 (v128.const f32x4 inf inf inf inf))
+  (global $magic v128 (v128.const f32x4 12582912 12582912 12582912 12582912))
+  (global $bias v128 (v128.const i32x4 127 127 127 127))
+  (global $minus4 v128 (v128.const f32x4 -4 -4 -4 -4))
+  (global $plus4 v128 (v128.const f32x4 4 4 4 4))
+  (global $sqrt_half v128 (v128.const f32x4 0.70710678118654752440 0.70710678118654752440 0.70710678118654752440 0.70710678118654752440))
+  (global $minus_half v128 (v128.const f32x4 -0.5 -0.5 -0.5 -0.5))
+  (global $inv_sqrt_2pi v128 (v128.const f32x4 0.39894228040143267794 0.39894228040143267794 0.39894228040143267794 0.39894228040143267794))
+  (global $a13 v128 (v128.const f32x4 -2.72614225801306e-10 -2.72614225801306e-10 -2.72614225801306e-10 -2.72614225801306e-10))
+  (global $a11 v128 (v128.const f32x4 2.77068142495902e-08 2.77068142495902e-08 2.77068142495902e-08 2.77068142495902e-08))
+  (global $a9 v128 (v128.const f32x4 -2.10102402082508e-06 -2.10102402082508e-06 -2.10102402082508e-06 -2.10102402082508e-06))
+  (global $a7 v128 (v128.const f32x4 -5.69250639462346e-05 -5.69250639462346e-05 -5.69250639462346e-05 -5.69250639462346e-05))
+  (global $a5 v128 (v128.const f32x4 -7.34990630326855e-04 -7.34990630326855e-04 -7.34990630326855e-04 -7.34990630326855e-04))
+  (global $a3 v128 (v128.const f32x4 -2.95459980854025e-03 -2.95459980854025e-03 -2.95459980854025e-03 -2.95459980854025e-03))
+  (global $a1 v128 (v128.const f32x4 -1.60960333262415e-02 -1.60960333262415e-02 -1.60960333262415e-02 -1.60960333262415e-02))
+  (global $b8 v128 (v128.const f32x4 -1.45660718464996e-05 -1.45660718464996e-05 -1.45660718464996e-05 -1.45660718464996e-05))
+  (global $b6 v128 (v128.const f32x4 -2.13374055278905e-04 -2.13374055278905e-04 -2.13374055278905e-04 -2.13374055278905e-04))
+  (global $b4 v128 (v128.const f32x4 -1.68282697438203e-03 -1.68282697438203e-03 -1.68282697438203e-03 -1.68282697438203e-03))
+  (global $b2 v128 (v128.const f32x4 -7.37332916720468e-03 -7.37332916720468e-03 -7.37332916720468e-03 -7.37332916720468e-03))
+  (global $b0 v128 (v128.const f32x4 -1.42647390514189e-02 -1.42647390514189e-02 -1.42647390514189e-02 -1.42647390514189e-02))
+
   ;; out[M, N] = A·B for B [K, N] row-major and A's element (r, i) at a + 4·(r·ars + i·acs)
   ;; (ars = K, acs = 1 for A [M, K]; ars = 1, acs = M for A stored [K, M] and transposed).
   ;; Float32 sums in order of i for every output (so the result does not depend on where an output
@@ -134,30 +170,73 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $i1loop))))
 
+  ;; e^x of four values: e^x = 2^k · e^r, k = round(x·log2 e) (rounded by adding 1.5·2^23, whose sum's
+  ;; low bits are then k as an integer), r = x − k·ln 2 (ln 2 in two parts, k·C1 exact), e^r by Cephes
+  ;; expf's polynomial; 2^k applied as 2^(k>>1) · 2^(k−(k>>1)) so that k from −150 (subnormal results)
+  ;; to 128 stays exact. x > 88.7228 gives +inf, x < −104 gives 0, NaN stays NaN. Clamps are compare +
+  ;; bitselect: wasm's f32x4.min/max (NaN and signed-zero rules) cost V8 several instructions each.
+  (func $exp4 (param $v v128) (result v128)
+    (local $xc v128) (local $t v128) (local $k v128) (local $r v128) (local $p v128) (local $ki v128) (local $khalf v128) (local $y v128)
+    (local.set $xc (v128.bitselect (global.get $exp_lo) (local.get $v) (f32x4.lt (local.get $v) (global.get $exp_lo))))
+    (local.set $xc (v128.bitselect (global.get $exp_hi) (local.get $xc) (f32x4.gt (local.get $xc) (global.get $exp_hi))))
+    (local.set $t (f32x4.add (f32x4.mul (local.get $xc) (global.get $log2e)) (global.get $magic)))
+    (local.set $k (f32x4.sub (local.get $t) (global.get $magic)))
+    (local.set $r (f32x4.sub (f32x4.sub (local.get $xc) (f32x4.mul (local.get $k) (global.get $ln2hi)))
+      (f32x4.mul (local.get $k) (global.get $ln2lo))))
+    (local.set $p (f32x4.add (f32x4.mul (global.get $e5) (local.get $r)) (global.get $e4)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (global.get $e3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (global.get $e2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (global.get $e1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (global.get $e0)))
+    (local.set $p (f32x4.add (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r)) (global.get $one)))
+    (local.set $ki (i32x4.sub (local.get $t) (global.get $magic)))
+    (local.set $khalf (i32x4.shr_s (local.get $ki) (i32.const 1)))
+    (local.set $y (f32x4.mul
+      (f32x4.mul (local.get $p) (i32x4.shl (i32x4.add (local.get $khalf) (global.get $bias)) (i32.const 23)))
+      (i32x4.shl (i32x4.add (i32x4.sub (local.get $ki) (local.get $khalf)) (global.get $bias)) (i32.const 23))))
+    (v128.bitselect (global.get $inf) (local.get $y) (f32x4.gt (local.get $v) (global.get $exp_hi))))
+
+  ;; erf of four values: x·P(x²)/Q(x²) on x clamped to [−4, 4] (beyond, erf is ±1 in float32), the
+  ;; rational approximation of Eigen's and XLA's float erf (odd degree-13 numerator, even degree-8
+  ;; denominator); x times the ratio (the ratio of x·P would lose tiny arguments to subnormals), kept
+  ;; in [−1, 1]. NaN stays NaN.
+  (func $erf4 (param $v v128) (result v128)
+    (local $xc v128) (local $x2 v128) (local $p v128) (local $q v128) (local $y v128)
+    (local.set $xc (v128.bitselect (global.get $minus4) (local.get $v) (f32x4.lt (local.get $v) (global.get $minus4))))
+    (local.set $xc (v128.bitselect (global.get $plus4) (local.get $xc) (f32x4.gt (local.get $xc) (global.get $plus4))))
+    (local.set $x2 (f32x4.mul (local.get $xc) (local.get $xc)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (global.get $a13)) (global.get $a11)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (global.get $a9)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (global.get $a7)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (global.get $a5)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (global.get $a3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (global.get $a1)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (global.get $b8)) (global.get $b6)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (global.get $b4)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (global.get $b2)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (global.get $b0)))
+    (local.set $y (f32x4.mul (local.get $xc) (f32x4.div (local.get $p) (local.get $q))))
+    (local.set $y (v128.bitselect (global.get $minus1) (local.get $y) (f32x4.lt (local.get $y) (global.get $minus1))))
+    (v128.bitselect (global.get $one) (local.get $y) (f32x4.gt (local.get $y) (global.get $one))))
+
+  ;; GELU (exact, erf form) of four values: ½x(1 + erf(x/√2)).
+  (func $gelu4 (param $v v128) (result v128)
+    (f32x4.mul (f32x4.mul (local.get $v) (global.get $half))
+      (f32x4.add (call $erf4 (f32x4.mul (local.get $v) (global.get $sqrt_half))) (global.get $one))))
+
+  ;; dy·GELU′(x) of four values: dy·(½(1 + erf(x/√2)) + x·e^(−x²/2)/√(2π)).
+  (func $gelu_grad4 (param $dy v128) (param $v v128) (result v128)
+    (f32x4.mul (local.get $dy)
+      (f32x4.add
+        (f32x4.mul (f32x4.add (call $erf4 (f32x4.mul (local.get $v) (global.get $sqrt_half))) (global.get $one)) (global.get $half))
+        (f32x4.mul (local.get $v)
+          (f32x4.mul (call $exp4 (f32x4.mul (f32x4.mul (local.get $v) (local.get $v)) (global.get $minus_half))) (global.get $inv_sqrt_2pi))))))
+
   ;; out = e^x, within 2 ulp of the exact value (tested against Math.exp).
-  ;; n float32 values from x into out (may be the same); the last n mod 4 go through the same vector
-  ;; code, loaded and stored lane by lane.
+  ;; n float32 values (out may be an input); the last n mod 4 go through the same vector code,
+  ;; loaded and stored lane by lane.
   (func (export "exp_f32") (param $x i32) (param $out i32) (param $n i32)
-    (local $end i32) (local $left i32) (local $v v128) (local $y v128)
-    (local $xc v128) (local $k v128) (local $r v128) (local $p v128) (local $ki v128) (local $khalf v128) (local $t v128)
-    (local $lo v128) (local $hi v128) (local $log2e v128) (local $ln2hi v128) (local $ln2lo v128) (local $e5 v128) (local $e4 v128) (local $e3 v128) (local $e2 v128) (local $e1 v128) (local $e0 v128) (local $one v128) (local $bias v128) (local $inf v128) (local $magic v128)
-    ;; constants in locals, set once. Clamps are compare + bitselect: wasm's f32x4.min/max (NaN and
-    ;; signed-zero rules) cost V8 several instructions each on x64; a NaN fails both compares and stays.
-    (local.set $lo (v128.const f32x4 -104 -104 -104 -104))
-    (local.set $hi (v128.const f32x4 88.72283935546875 88.72283935546875 88.72283935546875 88.72283935546875))
-    (local.set $log2e (v128.const f32x4 1.44269502162933349609375 1.44269502162933349609375 1.44269502162933349609375 1.44269502162933349609375))
-    (local.set $ln2hi (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))
-    (local.set $ln2lo (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))
-    (local.set $e5 (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
-    (local.set $e4 (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3))
-    (local.set $e3 (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3))
-    (local.set $e2 (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2))
-    (local.set $e1 (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1))
-    (local.set $e0 (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1))
-    (local.set $one (v128.const f32x4 1 1 1 1))
-    (local.set $bias (v128.const i32x4 127 127 127 127))
-    (local.set $inf (v128.const f32x4 inf inf inf inf))
-    (local.set $magic (v128.const f32x4 12582912 12582912 12582912 12582912))
+    (local $end i32) (local $left i32) (local $v v128) (local $g v128) (local $y v128)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
       (loop $next
@@ -171,28 +250,7 @@
               (then (local.set $v (v128.load32_lane offset=4 1 (local.get $x) (local.get $v)))))
             (if (i32.gt_u (local.get $left) (i32.const 2))
               (then (local.set $v (v128.load32_lane offset=8 2 (local.get $x) (local.get $v)))))))
-        ;; e^x = 2^k · e^r, k = round(x·log2 e), r = x − k·ln 2 (ln 2 in two parts, k·C1 exact),
-        ;; rounded by adding 1.5·2^23 (the sum's low bits are then k as an integer, so no conversion),
-        ;; e^r by Cephes expf's polynomial; 2^k applied as 2^(k>>1) · 2^(k−(k>>1)) so that k from
-        ;; −150 (subnormal results) to 128 stays exact. x > 88.7228 gives +inf, x < −104 gives 0, NaN stays NaN.
-        (local.set $xc (v128.bitselect (local.get $lo) (local.get $v) (f32x4.lt (local.get $v) (local.get $lo))))
-        (local.set $xc (v128.bitselect (local.get $hi) (local.get $xc) (f32x4.gt (local.get $xc) (local.get $hi))))
-        (local.set $t (f32x4.add (f32x4.mul (local.get $xc) (local.get $log2e)) (local.get $magic)))
-        (local.set $k (f32x4.sub (local.get $t) (local.get $magic)))
-        (local.set $r (f32x4.sub (f32x4.sub (local.get $xc) (f32x4.mul (local.get $k) (local.get $ln2hi)))
-          (f32x4.mul (local.get $k) (local.get $ln2lo))))
-        (local.set $p (f32x4.add (f32x4.mul (local.get $e5) (local.get $r)) (local.get $e4)))
-        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $e3)))
-        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $e2)))
-        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $e1)))
-        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $e0)))
-        (local.set $p (f32x4.add (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r)) (local.get $one)))
-        (local.set $ki (i32x4.sub (local.get $t) (local.get $magic)))
-        (local.set $khalf (i32x4.shr_s (local.get $ki) (i32.const 1)))
-        (local.set $y (f32x4.mul
-          (f32x4.mul (local.get $p) (i32x4.shl (i32x4.add (local.get $khalf) (local.get $bias)) (i32.const 23)))
-          (i32x4.shl (i32x4.add (i32x4.sub (local.get $ki) (local.get $khalf)) (local.get $bias)) (i32.const 23))))
-        (local.set $y (v128.bitselect (local.get $inf) (local.get $y) (f32x4.gt (local.get $v) (local.get $hi))))
+        (local.set $y (call $exp4 (local.get $v)))
         (if (i32.ge_u (local.get $left) (i32.const 4))
           (then (v128.store (local.get $out) (local.get $y)))
           (else
@@ -206,30 +264,10 @@
         (br $next))))
 
   ;; out = erf(x), within 6 ulp (3.6e-7 absolute near ±1; tested against a float64 erf).
-  ;; n float32 values from x into out (may be the same); the last n mod 4 go through the same vector
-  ;; code, loaded and stored lane by lane.
+  ;; n float32 values (out may be an input); the last n mod 4 go through the same vector code,
+  ;; loaded and stored lane by lane.
   (func (export "erf_f32") (param $x i32) (param $out i32) (param $n i32)
-    (local $end i32) (local $left i32) (local $v v128) (local $y v128)
-    (local $xc v128) (local $x2 v128) (local $p v128) (local $q v128)
-    (local $minus4 v128) (local $plus4 v128) (local $a13 v128) (local $a11 v128) (local $a9 v128) (local $a7 v128) (local $a5 v128) (local $a3 v128) (local $a1 v128) (local $b8 v128) (local $b6 v128) (local $b4 v128) (local $b2 v128) (local $b0 v128) (local $minus1 v128) (local $one v128)
-    ;; constants in locals, set once. Clamps are compare + bitselect: wasm's f32x4.min/max (NaN and
-    ;; signed-zero rules) cost V8 several instructions each on x64; a NaN fails both compares and stays.
-    (local.set $minus4 (v128.const f32x4 -4 -4 -4 -4))
-    (local.set $plus4 (v128.const f32x4 4 4 4 4))
-    (local.set $a13 (v128.const f32x4 -2.72614225801306e-10 -2.72614225801306e-10 -2.72614225801306e-10 -2.72614225801306e-10))
-    (local.set $a11 (v128.const f32x4 2.77068142495902e-08 2.77068142495902e-08 2.77068142495902e-08 2.77068142495902e-08))
-    (local.set $a9 (v128.const f32x4 -2.10102402082508e-06 -2.10102402082508e-06 -2.10102402082508e-06 -2.10102402082508e-06))
-    (local.set $a7 (v128.const f32x4 -5.69250639462346e-05 -5.69250639462346e-05 -5.69250639462346e-05 -5.69250639462346e-05))
-    (local.set $a5 (v128.const f32x4 -7.34990630326855e-04 -7.34990630326855e-04 -7.34990630326855e-04 -7.34990630326855e-04))
-    (local.set $a3 (v128.const f32x4 -2.95459980854025e-03 -2.95459980854025e-03 -2.95459980854025e-03 -2.95459980854025e-03))
-    (local.set $a1 (v128.const f32x4 -1.60960333262415e-02 -1.60960333262415e-02 -1.60960333262415e-02 -1.60960333262415e-02))
-    (local.set $b8 (v128.const f32x4 -1.45660718464996e-05 -1.45660718464996e-05 -1.45660718464996e-05 -1.45660718464996e-05))
-    (local.set $b6 (v128.const f32x4 -2.13374055278905e-04 -2.13374055278905e-04 -2.13374055278905e-04 -2.13374055278905e-04))
-    (local.set $b4 (v128.const f32x4 -1.68282697438203e-03 -1.68282697438203e-03 -1.68282697438203e-03 -1.68282697438203e-03))
-    (local.set $b2 (v128.const f32x4 -7.37332916720468e-03 -7.37332916720468e-03 -7.37332916720468e-03 -7.37332916720468e-03))
-    (local.set $b0 (v128.const f32x4 -1.42647390514189e-02 -1.42647390514189e-02 -1.42647390514189e-02 -1.42647390514189e-02))
-    (local.set $minus1 (v128.const f32x4 -1 -1 -1 -1))
-    (local.set $one (v128.const f32x4 1 1 1 1))
+    (local $end i32) (local $left i32) (local $v v128) (local $g v128) (local $y v128)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
       (loop $next
@@ -243,26 +281,7 @@
               (then (local.set $v (v128.load32_lane offset=4 1 (local.get $x) (local.get $v)))))
             (if (i32.gt_u (local.get $left) (i32.const 2))
               (then (local.set $v (v128.load32_lane offset=8 2 (local.get $x) (local.get $v)))))))
-        ;; erf(x) = x·P(x²)/Q(x²) on x clamped to [−4, 4] (beyond, erf is ±1 in float32): the rational
-        ;; approximation of Eigen's and XLA's float erf (odd degree-13 numerator, even degree-8
-        ;; denominator). NaN stays NaN.
-        (local.set $xc (v128.bitselect (local.get $minus4) (local.get $v) (f32x4.lt (local.get $v) (local.get $minus4))))
-        (local.set $xc (v128.bitselect (local.get $plus4) (local.get $xc) (f32x4.gt (local.get $xc) (local.get $plus4))))
-        (local.set $x2 (f32x4.mul (local.get $xc) (local.get $xc)))
-        (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $a13)) (local.get $a11)))
-        (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (local.get $a9)))
-        (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (local.get $a7)))
-        (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (local.get $a5)))
-        (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (local.get $a3)))
-        (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (local.get $a1)))
-        (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $b8)) (local.get $b6)))
-        (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (local.get $b4)))
-        (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (local.get $b2)))
-        (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (local.get $b0)))
-        ;; x times the ratio (not the ratio of x·P: that loses tiny arguments to subnormals), kept in [−1, 1].
-        (local.set $y (f32x4.mul (local.get $xc) (f32x4.div (local.get $p) (local.get $q))))
-        (local.set $y (v128.bitselect (local.get $minus1) (local.get $y) (f32x4.lt (local.get $y) (local.get $minus1))))
-        (local.set $y (v128.bitselect (local.get $one) (local.get $y) (f32x4.gt (local.get $y) (local.get $one))))
+        (local.set $y (call $erf4 (local.get $v)))
         (if (i32.ge_u (local.get $left) (i32.const 4))
           (then (v128.store (local.get $out) (local.get $y)))
           (else
@@ -272,6 +291,77 @@
             (if (i32.gt_u (local.get $left) (i32.const 2))
               (then (v128.store32_lane offset=8 2 (local.get $out) (local.get $y))))))
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $next))))
+
+  ;; out = GELU(x) = ½x(1 + erf(x/√2)).
+  ;; n float32 values (out may be an input); the last n mod 4 go through the same vector code,
+  ;; loaded and stored lane by lane.
+  (func (export "gelu_f32") (param $x i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $left i32) (local $v v128) (local $g v128) (local $y v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $left (i32.shr_u (i32.sub (local.get $end) (local.get $x)) (i32.const 2)))
+        (if (i32.ge_u (local.get $left) (i32.const 4))
+          (then (local.set $v (v128.load (local.get $x))))
+          (else
+            (local.set $v (v128.load32_lane 0 (local.get $x) (v128.const i32x4 0 0 0 0)))
+            (if (i32.gt_u (local.get $left) (i32.const 1))
+              (then (local.set $v (v128.load32_lane offset=4 1 (local.get $x) (local.get $v)))))
+            (if (i32.gt_u (local.get $left) (i32.const 2))
+              (then (local.set $v (v128.load32_lane offset=8 2 (local.get $x) (local.get $v)))))))
+        (local.set $y (call $gelu4 (local.get $v)))
+        (if (i32.ge_u (local.get $left) (i32.const 4))
+          (then (v128.store (local.get $out) (local.get $y)))
+          (else
+            (v128.store32_lane 0 (local.get $out) (local.get $y))
+            (if (i32.gt_u (local.get $left) (i32.const 1))
+              (then (v128.store32_lane offset=4 1 (local.get $out) (local.get $y))))
+            (if (i32.gt_u (local.get $left) (i32.const 2))
+              (then (v128.store32_lane offset=8 2 (local.get $out) (local.get $y))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $next))))
+
+  ;; out = dy·GELU′(x), GELU's backward.
+  ;; n float32 values (out may be an input); the last n mod 4 go through the same vector code,
+  ;; loaded and stored lane by lane.
+  (func (export "gelu_grad_f32") (param $dy i32) (param $x i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $left i32) (local $v v128) (local $g v128) (local $y v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $left (i32.shr_u (i32.sub (local.get $end) (local.get $x)) (i32.const 2)))
+        (if (i32.ge_u (local.get $left) (i32.const 4))
+          (then (local.set $v (v128.load (local.get $x))))
+          (else
+            (local.set $v (v128.load32_lane 0 (local.get $x) (v128.const i32x4 0 0 0 0)))
+            (if (i32.gt_u (local.get $left) (i32.const 1))
+              (then (local.set $v (v128.load32_lane offset=4 1 (local.get $x) (local.get $v)))))
+            (if (i32.gt_u (local.get $left) (i32.const 2))
+              (then (local.set $v (v128.load32_lane offset=8 2 (local.get $x) (local.get $v)))))))
+        (if (i32.ge_u (local.get $left) (i32.const 4))
+          (then (local.set $g (v128.load (local.get $dy))))
+          (else
+            (local.set $g (v128.load32_lane 0 (local.get $dy) (v128.const i32x4 0 0 0 0)))
+            (if (i32.gt_u (local.get $left) (i32.const 1))
+              (then (local.set $g (v128.load32_lane offset=4 1 (local.get $dy) (local.get $g)))))
+            (if (i32.gt_u (local.get $left) (i32.const 2))
+              (then (local.set $g (v128.load32_lane offset=8 2 (local.get $dy) (local.get $g)))))))
+        (local.set $y (call $gelu_grad4 (local.get $g) (local.get $v)))
+        (if (i32.ge_u (local.get $left) (i32.const 4))
+          (then (v128.store (local.get $out) (local.get $y)))
+          (else
+            (v128.store32_lane 0 (local.get $out) (local.get $y))
+            (if (i32.gt_u (local.get $left) (i32.const 1))
+              (then (v128.store32_lane offset=4 1 (local.get $out) (local.get $y))))
+            (if (i32.gt_u (local.get $left) (i32.const 2))
+              (then (v128.store32_lane offset=8 2 (local.get $out) (local.get $y))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
         (local.set $out (i32.add (local.get $out) (i32.const 16)))
         (br $next))))
 

@@ -14,6 +14,10 @@ export interface SimdKernels {
   exp_f32(x: number, out: number, n: number): void;
   /** out = erf(x), n float32 values. */
   erf_f32(x: number, out: number, n: number): void;
+  /** out = GELU(x) = ½x(1 + erf(x/√2)), n float32 values. */
+  gelu_f32(x: number, out: number, n: number): void;
+  /** out = dy·GELU′(x), n float32 values. */
+  gelu_grad_f32(dy: number, x: number, out: number, n: number): void;
   /** x as [outer, rows, cols]: out[o, c] = Σ_r x[o, r, c] / divisor. */
   sum_middle(x: number, out: number, outer: number, rows: number, cols: number, divisor: number): void;
   /** dst[c·dstStride + r] = src[r·srcStride + c]: a [rows, cols] matrix transposed. */

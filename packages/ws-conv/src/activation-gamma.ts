@@ -50,6 +50,28 @@ function withDerivative(value: (x: tf.Tensor) => tf.Tensor, derivative: (x: tf.T
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
+/**
+ * Kernel names of a fused exact GELU: `NfGelu` (inputs `x`) → ½x(1 + erf(x/√2)), and its backward
+ * `NfGeluGrad` (inputs `dy`, `x`) → dy·(Φ(x) + x·φ(x)). Any backend may register them (e.g.
+ * @nf/wasm-kernels for wasm, in SIMD): where both exist, `ACTIVATIONS.gelu` is one kernel forward and
+ * one backward instead of ~5 and ~11; elsewhere it is the composite below.
+ */
+export const GELU_KERNEL = 'NfGelu';
+export const GELU_GRAD_KERNEL = 'NfGeluGrad';
+
+/** The gradient of the fused GELU kernel (registered once, on import; not differentiable again). */
+export const GELU_GRADIENT: tf.GradConfig = {
+  kernelName: GELU_KERNEL,
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved) => ({ x: () => tf.engine().runKernel(GELU_GRAD_KERNEL, { dy: dy as tf.Tensor, x: saved[0]! }) as tf.Tensor }),
+};
+
+/** True when the current backend has both fused GELU kernels. */
+export function hasFusedGelu(): boolean {
+  const backend = tf.getBackend();
+  return tf.getKernel(GELU_KERNEL, backend) !== undefined && tf.getKernel(GELU_GRAD_KERNEL, backend) !== undefined;
+}
+
 /** x·Φ(x) = ½x(1 + erf(x/√2)); d/dx = Φ(x) + x·φ(x). */
 const geluErf = withDerivative(
   (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)),
@@ -74,7 +96,7 @@ export const ACTIVATIONS: Readonly<Record<Exclude<ActivationName, 'glu' | 'log_s
   celu: (x) => tf.where(tf.greater(x, 0), x, tf.sub(tf.exp(x), 1)), // alpha = 1: same as elu
   elu: (x) => tf.elu(x),
   // Exact (erf) GELU as timm and PyTorch; DeepMind's JAX code uses the tanh form (`gelu_tanh`).
-  gelu: (x) => geluErf(x),
+  gelu: (x) => (x.dtype === 'float32' && hasFusedGelu() ? (tf.engine().runKernel(GELU_KERNEL, { x }) as tf.Tensor) : geluErf(x)),
   gelu_tanh: (x) => geluTanh(x),
   leaky_relu: (x) => tf.leakyRelu(x, 0.01),
   log_sigmoid: (x) => tf.logSigmoid(x),

@@ -11,6 +11,10 @@ export {
   computeGamma,
   computeGammaTf,
   scaledActivation,
+  GELU_KERNEL,
+  GELU_GRAD_KERNEL,
+  GELU_GRADIENT,
+  hasFusedGelu,
   type ActivationName,
 } from './activation-gamma.js';
 export { WSConv2D, wsConv2d, type WSConv2DArgs } from './ws-conv2d-layer.js';
