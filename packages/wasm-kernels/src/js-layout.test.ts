@@ -77,14 +77,14 @@ describe('transposeBlock on the wasm heap (our SIMD kernel)', () => {
         expect(Array.from(dst), `${rows} × ${cols}`).toEqual(Array.from(want));
         tf.dispose([x, y]);
       }
-      // [A, M, B] → [B, M, A] by strided blocks (SIMD on the heap), against the index-by-index transpose.
-      for (const shape of [[8, 9, 12], [5, 3, 7], [32, 16, 8], [4, 1, 64]]) {
+      // [A, M, B] → [B, M, A] by strided blocks and [B, R, C] → [B, C, R] batched, one SIMD call each on the heap, against the index-by-index transpose.
+      for (const [shape, perm] of [[[8, 9, 12], [2, 1, 0]], [[5, 3, 7], [2, 1, 0]], [[32, 16, 8], [2, 1, 0]], [[4, 2, 64], [2, 1, 0]], [[6, 9, 13], [0, 2, 1]], [[3, 40, 36], [0, 2, 1]]] as const) {
         const size = shape.reduce((p, q) => p * q, 1);
         const x = tf.tensor1d(Float32Array.from({ length: size }, (_, i) => i * 0.5 - 3));
         const y = tf.zeros([size]);
         const src = backend.typedArrayFromHeap(x);
-        permuteInto(src, shape, [2, 1, 0], backend.typedArrayFromHeap(y));
-        expect(Array.from(backend.typedArrayFromHeap(y)), `[${shape}]`).toEqual(Array.from(reference(Float32Array.from(src), shape, [2, 1, 0])));
+        permuteInto(src, [...shape], [...perm], backend.typedArrayFromHeap(y));
+        expect(Array.from(backend.typedArrayFromHeap(y)), `[${shape}] by [${perm}]`).toEqual(Array.from(reference(Float32Array.from(src), [...shape], [...perm])));
         tf.dispose([x, y]);
       }
     } finally {

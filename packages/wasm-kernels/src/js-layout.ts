@@ -19,7 +19,7 @@ const TILE = 32;
 export function transposeBlock(src: Float32Array, s: number, dst: Float32Array, d: number, rows: number, cols: number): void {
   const simd = src.buffer === dst.buffer && rows >= 4 && cols >= 4 ? simdForBuffer(src.buffer) : null;
   if (simd) {
-    simd.transpose_2d(src.byteOffset + 4 * s, dst.byteOffset + 4 * d, rows, cols, cols, rows);
+    simd.transpose_2d(src.byteOffset + 4 * s, dst.byteOffset + 4 * d, rows, cols, cols, rows, 1, 0, 0);
     return;
   }
   for (let r0 = 0; r0 < rows; r0 += TILE) {
@@ -35,17 +35,31 @@ export function transposeBlock(src: Float32Array, s: number, dst: Float32Array, 
 }
 
 /**
- * dst[d + c·dstStride + r] = src[s + r·srcStride + c] for r < rows, c < cols: a block with strided
- * rows transposed into one with strided rows. By our SIMD kernel on the wasm heap, else in JavaScript.
+ * `count` times, s and d moving by srcStep and dstStep: dst[d + c·dstStride + r] =
+ * src[s + r·srcStride + c] for r < rows, c < cols (blocks with strided rows transposed). By our SIMD
+ * kernel on the wasm heap, in one call; else in JavaScript.
  */
-export function transposeStrided(src: Float32Array, s: number, dst: Float32Array, d: number, rows: number, cols: number, srcStride: number, dstStride: number): void {
+export function transposeStrided(
+  src: Float32Array,
+  s: number,
+  dst: Float32Array,
+  d: number,
+  block: { rows: number; cols: number; srcStride: number; dstStride: number },
+  count = 1,
+  srcStep = 0,
+  dstStep = 0,
+): void {
+  const { rows, cols, srcStride, dstStride } = block;
   const simd = src.buffer === dst.buffer && rows >= 4 && cols >= 4 ? simdForBuffer(src.buffer) : null;
   if (simd) {
-    simd.transpose_2d(src.byteOffset + 4 * s, dst.byteOffset + 4 * d, rows, cols, srcStride, dstStride);
+    simd.transpose_2d(src.byteOffset + 4 * s, dst.byteOffset + 4 * d, rows, cols, srcStride, dstStride, count, srcStep, dstStep);
     return;
   }
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) dst[d + c * dstStride + r] = src[s + r * srcStride + c]!;
+  for (let k = 0; k < count; k++) {
+    const [sk, dk] = [s + k * srcStep, d + k * dstStep];
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) dst[dk + c * dstStride + r] = src[sk + r * srcStride + c]!;
+    }
   }
 }
 
@@ -105,7 +119,13 @@ export function permuteInto(src: Float32Array, shape: readonly number[], perm: r
     copyRuns(src, dst, sizes, steps);
     return;
   }
-  // Batched 2-D transposes when the two innermost output axes swap the two innermost input axes.
+  // Batched 2-D transposes when the two innermost output axes swap the two innermost input axes:
+  // one call for a single batch axis, else one per batch index.
+  if (rank === 3 && s.perm[0] === 0 && s.perm[1] === 2) {
+    const [batch, rows, cols] = s.shape as [number, number, number];
+    transposeStrided(src, 0, dst, 0, { rows, cols, srcStride: cols, dstStride: rows }, batch, rows * cols, rows * cols);
+    return;
+  }
   if (s.perm[rank - 1] === rank - 2 && s.perm[rank - 2] === rank - 1) {
     const rows = s.shape[rank - 2]!;
     const cols = s.shape[rank - 1]!;
@@ -116,7 +136,7 @@ export function permuteInto(src: Float32Array, shape: readonly number[], perm: r
   // strided rows transposed into one with strided rows.
   if (rank === 3 && s.perm[0] === 2 && s.perm[1] === 1 && s.perm[2] === 0) {
     const [a, m, b] = s.shape as [number, number, number];
-    for (let j = 0; j < m; j++) transposeStrided(src, j * b, dst, j * a, a, b, m * b, m * a);
+    transposeStrided(src, 0, dst, 0, { rows: a, cols: b, srcStride: m * b, dstStride: m * a }, m, b, a);
     return;
   }
   const n = sizes[rank - 1]!;

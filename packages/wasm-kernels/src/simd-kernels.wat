@@ -427,10 +427,25 @@
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br $oloop))))
 
+  ;; `count` transposes (transpose_one) of blocks `srcStep` and `dstStep` elements apart: a batch of
+  ;; matrices, or [A, M, B] → [B, M, A] as M strided blocks, in one call from JavaScript.
+  (func (export "transpose_2d")
+    (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32) (param $srcStride i32) (param $dstStride i32)
+    (param $count i32) (param $srcStep i32) (param $dstStep i32)
+    (local $i i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+        (call $transpose_one (local.get $src) (local.get $dst) (local.get $rows) (local.get $cols) (local.get $srcStride) (local.get $dstStride))
+        (local.set $src (i32.add (local.get $src) (i32.shl (local.get $srcStep) (i32.const 2))))
+        (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $dstStep) (i32.const 2))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next))))
+
   ;; dst[c·dstStride + r] = src[r·srcStride + c] for r < rows, c < cols (a [rows, cols] matrix
   ;; transposed; strides cols and rows for whole row-major matrices): 32 × 32 tiles, inside them 4 × 4 blocks transposed in registers by shuffles; the
   ;; edges of a tile that are not whole blocks one value at a time.
-  (func (export "transpose_2d") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32) (param $srcStride i32) (param $dstStride i32)
+  (func $transpose_one (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32) (param $srcStride i32) (param $dstStride i32)
     (local $r0 i32) (local $r1 i32) (local $c0 i32) (local $c1 i32) (local $rv i32) (local $cv i32)
     (local $r i32) (local $c i32) (local $p i32) (local $q i32) (local $rowBytes i32) (local $colBytes i32)
     (local $a v128) (local $b v128) (local $cc v128) (local $d v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)

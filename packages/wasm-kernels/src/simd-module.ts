@@ -20,8 +20,8 @@ export interface SimdKernels {
   gelu_grad_f32(dy: number, x: number, out: number, n: number): void;
   /** x as [outer, rows, cols]: out[o, c] = Σ_r x[o, r, c] / divisor. */
   sum_middle(x: number, out: number, outer: number, rows: number, cols: number, divisor: number): void;
-  /** dst[c·dstStride + r] = src[r·srcStride + c]: a [rows, cols] matrix transposed. */
-  transpose_2d(src: number, dst: number, rows: number, cols: number, srcStride: number, dstStride: number): void;
+  /** `count` times, src and dst moving by srcStep and dstStep: dst[c·dstStride + r] = src[r·srcStride + c] (a [rows, cols] matrix transposed). */
+  transpose_2d(src: number, dst: number, rows: number, cols: number, srcStride: number, dstStride: number, count: number, srcStep: number, dstStep: number): void;
 }
 
 /** What we need of the wasm backend: the Emscripten module's memory and its tensor table. */
