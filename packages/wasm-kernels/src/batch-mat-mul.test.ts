@@ -167,3 +167,68 @@ describe('BatchMatMul on wasm, routed to XNNPACK or JavaScript', () => {
     tf.dispose([a, b]);
   });
 });
+
+describe('_FusedMatMul on wasm: small products with a row bias in our SIMD kernel, the rest upstream', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  const cases: Array<{ m: number; k: number; n: number; transposeA: boolean; transposeB: boolean; bias: 'row' | 'keepdims' | 'none'; activation: 'linear' | 'relu' }> = [];
+  for (const m of [1, 3, SIMD_PRODUCT_ROWS, SIMD_PRODUCT_ROWS + 4]) {
+    for (const [k, n] of [[7, 5], [288, 33], [1152, 77]] as const) {
+      cases.push({ m, k, n, transposeA: false, transposeB: false, bias: 'row', activation: 'linear' });
+      cases.push({ m, k, n, transposeA: true, transposeB: false, bias: 'keepdims', activation: 'linear' });
+      cases.push({ m, k, n, transposeA: false, transposeB: true, bias: 'row', activation: 'linear' });
+      cases.push({ m, k, n, transposeA: false, transposeB: false, bias: 'none', activation: 'linear' });
+      cases.push({ m, k, n, transposeA: false, transposeB: false, bias: 'row', activation: 'relu' });
+      cases.push({ m, k, n, transposeA: true, transposeB: true, bias: 'row', activation: 'relu' });
+    }
+  }
+
+  it.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s equals A·B + bias (then relu) in float64 to 1e-5', (_, c) => {
+    const av = values(c.m * c.k, 0.29);
+    const bv = values(c.k * c.n, 0.13);
+    const biasShape = { row: [c.n], keepdims: [1, c.n], none: [] }[c.bias];
+    const biasValues = values(biasShape.reduce((p, q) => p * q, 1), 0.7);
+    const a = tf.tensor(av, c.transposeA ? [c.k, c.m] : [c.m, c.k]);
+    const b = tf.tensor(bv, c.transposeB ? [c.n, c.k] : [c.k, c.n]);
+    const bias = c.bias === 'none' ? undefined : tf.tensor(biasValues, biasShape);
+    const before = tf.memory().numTensors;
+    const got = tf.fused.matMul({ a, b, transposeA: c.transposeA, transposeB: c.transposeB, bias, activation: c.activation });
+    expect(tf.memory().numTensors).toBe(before + 1);
+    const want = Array.from(reference(av, bv, { ...c, rank: 2 }), (v, i) => {
+      const j = i % c.n;
+      const withBias = v + (c.bias === 'none' ? 0 : biasValues[j]!);
+      return c.activation === 'relu' ? Math.max(0, withBias) : withBias;
+    });
+    expect(maxRel(got.dataSync(), want)).toBeLessThan(1e-5);
+    tf.dispose([a, b, got, ...(bias ? [bias] : [])]);
+  });
+
+  it('fixes upstream transposeA/transposeB (its rows after the first came out shifted)', () => {
+    const a = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
+    const b = tf.tensor2d([1, 0, 0, 1, 1, 1, 2, 2], [4, 2]);
+    const bias = tf.tensor1d([10, 20, 30, 40]);
+    const rows = tf.tensor2d(values(20 * 2, 0.3), [20, 2]); // above SIMD_PRODUCT_ROWS: upstream's route
+    expect(Array.from(tf.fused.matMul({ a, b, transposeB: true, bias }).dataSync())).toEqual([11, 22, 33, 46, 13, 24, 37, 54, 15, 26, 41, 62]);
+    const big = tf.fused.matMul({ a: rows, b, transposeB: true, bias, activation: 'relu' });
+    const want = tf.relu(tf.add(tf.matMul(rows, b, false, true), bias));
+    expect(maxRel(big.dataSync(), want.dataSync())).toBeLessThan(1e-6);
+    tf.dispose([a, b, bias, rows, big, want]);
+  });
+
+  it('gradients through a fused Dense product on the SIMD route equal those of matMul + add', () => {
+    const a = tf.tensor2d(values(4 * 9, 0.5), [4, 9]);
+    const b = tf.tensor2d(values(9 * 6, 0.2), [9, 6]);
+    const bias = tf.tensor1d(values(6, 0.9));
+    const loss = (x: tf.Tensor, w: tf.Tensor, c: tf.Tensor) => tf.sum(tf.square(tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: c })));
+    const plain = (x: tf.Tensor, w: tf.Tensor, c: tf.Tensor) => tf.sum(tf.square(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), c)));
+    const got = tf.grads(loss)([a, b, bias]);
+    const want = tf.grads(plain)([a, b, bias]);
+    got.forEach((g, i) => expect(maxRel(g.dataSync(), want[i]!.dataSync())).toBeLessThan(1e-5));
+    tf.dispose([a, b, bias, ...got, ...want]);
+  });
+});

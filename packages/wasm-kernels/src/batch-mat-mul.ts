@@ -69,7 +69,7 @@ export function batchMatMulKernel(backendName: string, upstream: tf.KernelConfig
       if (route === 'upstream') return upstream.kernelFunc(args);
       return withContext(args.backend, backendName, (ctx) => {
         const { m, k, n, out } = shape!;
-        if (route === 'simd-rows') return simdRows(ctx, simd!, a, b, shape!, transposeA);
+        if (route === 'simd-rows') return simdRows(ctx, simd!, a, b, shape!, transposeA, undefined);
         if (route === 'row') return rowProduct(ctx, a, b, k, n, out);
         const a2 = ctx.run('Reshape', { x: a }, { shape: transposeA ? [k, m] : [m, k] });
         const b2 = ctx.run('Reshape', { x: b }, { shape: transposeB ? [n, k] : [k, n] });
@@ -116,13 +116,71 @@ export function productShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boo
   return { m, k, n, out: [...new Array<number>(Math.max(ra, rb) - 2).fill(1), m, n] };
 }
 
-/** A·B by our SIMD kernel, straight on the heap: B streamed once, four rows at a time (float32 sums in order). */
-function simdRows(ctx: KernelContext, kernels: SimdKernels, a: tf.TensorInfo, b: tf.TensorInfo, shape: ProductShape, transposeA: boolean): tf.TensorInfo {
+/** A copy of `t` as a rank-1 tensor (upstream reads a bias's rank from its buffer, which a Reshape shares). */
+function rankOneCopy(ctx: KernelContext, t: tf.TensorInfo): tf.TensorInfo {
+  const { info, values } = ctx.output([t.shape.reduce((p, d) => p * d, 1)]);
+  values.set(ctx.values(t));
+  return info;
+}
+
+/** A·B (+ bias) by our SIMD kernel, straight on the heap: B streamed once, four rows at a time (float32 sums in order). */
+function simdRows(ctx: KernelContext, kernels: SimdKernels, a: tf.TensorInfo, b: tf.TensorInfo, shape: ProductShape, transposeA: boolean, bias: tf.TensorInfo | undefined): tf.TensorInfo {
   const { m, k, n, out } = shape;
   const { info } = ctx.output(out);
   const backend = ctx.backend;
-  kernels.matmul_rows(heapOffset(backend, a), transposeA ? 1 : k, transposeA ? m : 1, heapOffset(backend, b), heapOffset(backend, info), m, k, n);
+  const biasAt = bias ? heapOffset(backend, bias) : 0;
+  kernels.matmul_rows(heapOffset(backend, a), transposeA ? 1 : k, transposeA ? m : 1, heapOffset(backend, b), heapOffset(backend, info), m, k, n, biasAt);
   return info;
+}
+
+interface FusedMatMulAttrs extends MatMulAttrs {
+  activation?: string;
+}
+
+/**
+ * _FusedMatMul (a Dense layer's forward: A·B + bias, then an activation) for the wasm backend: the
+ * products BatchMatMul gives our SIMD kernel (≤ SIMD_PRODUCT_ROWS rows by an untransposed B), with
+ * a bias of one value per column and no activation, run there — the bias added to the finished
+ * products; everything else goes to upstream (which packs B first: a classifier's [2048, 1000]
+ * weight, new every training step, ~9 ms), with transposed operands transposed explicitly (upstream's
+ * own transposeA/transposeB give wrong rows) and a [1, …, N] bias flattened (upstream takes rank 1 only).
+ */
+export function fusedMatMulKernel(backendName: string, upstream: tf.KernelConfig): tf.KernelConfig {
+  return {
+    kernelName: '_FusedMatMul',
+    backendName,
+    setupFunc: upstream.setupFunc,
+    disposeFunc: upstream.disposeFunc,
+    kernelFunc: (args) => {
+      const { a, b, bias, preluActivationWeights } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
+      const { transposeA, transposeB, activation } = args.attrs as unknown as FusedMatMulAttrs;
+      const shape = productShape(a, b, transposeA, transposeB);
+      const simd = simdKernels(args.backend);
+      const plain = (activation === undefined || activation === 'linear') && preluActivationWeights === undefined;
+      const rowBias = bias === undefined || (bias.dtype === 'float32' && bias.shape.length >= 1 && bias.shape[bias.shape.length - 1] === shape?.n && bias.shape.every((d, i) => d === 1 || i === bias.shape.length - 1));
+      if (shape !== null && simd !== null && plain && rowBias && chooseRoute(shape, transposeA, transposeB) === 'simd-rows') {
+        return withContext(args.backend, backendName, (ctx) => simdRows(ctx, simd, a, b, shape, transposeA, bias));
+      }
+      // Upstream gets transposed operands wrong (tfjs-backend-wasm 4.22: rows after the first come
+      // out shifted) and takes only a rank-1 bias: transposes done explicitly, a row bias flattened.
+      const flatBias = bias !== undefined && bias.shape.length !== 1 && rowBias;
+      if (!transposeA && !transposeB && !flatBias) return upstream.kernelFunc(args);
+      return withContext(args.backend, backendName, (ctx) => {
+        const swapLast = (t: tf.TensorInfo) => {
+          const rank = t.shape.length;
+          return transposeJs(ctx, t, [...t.shape.keys()].map((i) => (i < rank - 2 ? i : i === rank - 2 ? rank - 1 : rank - 2)));
+        };
+        const inputs = {
+          ...args.inputs,
+          a: transposeA ? swapLast(a) : a,
+          b: transposeB ? swapLast(b) : b,
+          ...(flatBias ? { bias: rankOneCopy(ctx, bias!) } : {}),
+        };
+        const attrs = { ...args.attrs, transposeA: false, transposeB: false };
+        return ctx.adopt(upstream.kernelFunc({ inputs, backend: args.backend, attrs }) as tf.TensorInfo);
+      });
+    },
+  };
 }
 
 /** A row times a transposed B ([1, K]·[N, K]ᵀ) in one JavaScript pass. */

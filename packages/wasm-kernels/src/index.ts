@@ -1,7 +1,7 @@
 import './register.js';
 
 export { registerWasmTrainingKernels, WASM_FASTER_KERNELS, WASM_TRAINING_KERNELS, WASM_WRAPPING_KERNELS } from './register.js';
-export { batchMatMulKernel, chooseRoute, productShape, SMALL_PRODUCT_ROWS, SIMD_PRODUCT_ROWS, type MatMulRoute, type ProductShape } from './batch-mat-mul.js';
+export { batchMatMulKernel, fusedMatMulKernel, chooseRoute, productShape, SMALL_PRODUCT_ROWS, SIMD_PRODUCT_ROWS, type MatMulRoute, type ProductShape } from './batch-mat-mul.js';
 export { conv2dBackpropFilterKernel, type BackpropFilterOptions } from './conv2d-backprop-filter.js';
 export { COL2IM_MAX_CHANNELS, conv2dBackpropInputKernel, PHASE_FORM_MIN_CHANNELS, type BackpropInputOptions } from './conv2d-backprop-input.js';
 export { depthwiseConv2dBackpropFilterKernel } from './depthwise-conv2d-backprop-filter.js';

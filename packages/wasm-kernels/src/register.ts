@@ -3,7 +3,7 @@
  * already registered — e.g. by a future tfjs release — is left alone).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchMatMulKernel } from './batch-mat-mul.js';
+import { batchMatMulKernel, fusedMatMulKernel } from './batch-mat-mul.js';
 import { sliceKernel, splitVKernel } from './slice.js';
 import { simdUnaryKernel } from './unary-simd.js';
 import { identityKernel } from './identity.js';
@@ -29,6 +29,7 @@ export const WASM_FASTER_KERNELS: readonly tf.KernelConfig[] = [conv2dBackpropIn
 /** Kernels that take some cases themselves and hand the rest to the upstream kernel they wrap. */
 export const WASM_WRAPPING_KERNELS: ReadonlyArray<{ kernelName: string; wrap: (upstream: tf.KernelConfig) => tf.KernelConfig }> = [
   { kernelName: 'BatchMatMul', wrap: (upstream) => batchMatMulKernel('wasm', upstream) },
+  { kernelName: '_FusedMatMul', wrap: (upstream) => fusedMatMulKernel('wasm', upstream) },
   { kernelName: 'Slice', wrap: (upstream) => sliceKernel('wasm', upstream) },
   { kernelName: 'SplitV', wrap: (upstream) => splitVKernel('wasm', upstream) },
   { kernelName: 'Exp', wrap: (upstream) => simdUnaryKernel('Exp', 'wasm', upstream) },

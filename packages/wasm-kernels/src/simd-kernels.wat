@@ -44,13 +44,13 @@
   (global $b2 v128 (v128.const f32x4 -7.37332916720468e-03 -7.37332916720468e-03 -7.37332916720468e-03 -7.37332916720468e-03))
   (global $b0 v128 (v128.const f32x4 -1.42647390514189e-02 -1.42647390514189e-02 -1.42647390514189e-02 -1.42647390514189e-02))
 
-  ;; out[M, N] = A·B for B [K, N] row-major and A's element (r, i) at a + 4·(r·ars + i·acs)
+  ;; out[M, N] = A·B, then + bias[N] on every row when $bias ≠ 0, for B [K, N] row-major and A's element (r, i) at a + 4·(r·ars + i·acs)
   ;; (ars = K, acs = 1 for A [M, K]; ars = 1, acs = M for A stored [K, M] and transposed).
   ;; Float32 sums in order of i for every output (so the result does not depend on where an output
   ;; lies, vector lanes or tail): four rows of B at a time, kept in cache while each row of A uses them.
   (func (export "matmul_rows")
     (param $a i32) (param $ars i32) (param $acs i32) (param $b i32) (param $out i32)
-    (param $m i32) (param $k i32) (param $n i32)
+    (param $m i32) (param $k i32) (param $n i32) (param $bias i32)
     (local $i i32) (local $r i32) (local $j i32) (local $nv i32) (local $rowBytes i32)
     (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32) (local $o i32) (local $ap i32) (local $astep i32)
     (local $s0 f32) (local $s1 f32) (local $s2 f32) (local $s3 f32)
@@ -68,6 +68,17 @@
         (f32.store (local.get $o) (f32.const 0))
         (local.set $o (i32.add (local.get $o) (i32.const 4)))
         (br $zloop)))
+    (block $zdone
+      (loop $zloop
+        (br_if $zdone (i32.ge_u (local.get $o) (local.get $end)))
+        (if (local.get $bias)
+          (then (f32.store (local.get $o) (f32.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+          (else (f32.store (local.get $o) (f32.const 0))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (if (i32.eq (local.get $j) (local.get $n)) (then (local.set $j (i32.const 0))))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $zloop)))
+    (local.set $j (i32.const 0))
     ;; four rows of B at a time
     (block $idone
       (loop $iloop
@@ -168,7 +179,21 @@
             (local.set $r (i32.add (local.get $r) (i32.const 1)))
             (br $rloop1)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $i1loop))))
+        (br $i1loop)))
+    ;; the bias, added to the finished products
+    (if (local.get $bias)
+      (then
+        (local.set $o (local.get $out))
+        (local.set $j (i32.const 0))
+        (block $bdone
+          (loop $bloop
+            (br_if $bdone (i32.ge_u (local.get $o) (local.get $end)))
+            (f32.store (local.get $o) (f32.add (f32.load (local.get $o))
+              (f32.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (if (i32.eq (local.get $j) (local.get $n)) (then (local.set $j (i32.const 0))))
+            (local.set $o (i32.add (local.get $o) (i32.const 4)))
+            (br $bloop))))))
 
   ;; e^x of four values: e^x = 2^k · e^r, k = round(x·log2 e) (rounded by adding 1.5·2^23, whose sum's
   ;; low bits are then k as an integer), r = x − k·ln 2 (ln 2 in two parts, k·C1 exact), e^r by Cephes

@@ -21,7 +21,7 @@ describe('our SIMD module on the wasm backend', () => {
     const b = tf.tensor2d(Array.from({ length: k * n }, (_, i) => ((i * 7) % 11) / 4), [k, n]);
     const out = tf.zeros([m, n]);
     const backend = tf.backend();
-    kernels.matmul_rows(heapOffset(backend, at), 1, m, heapOffset(backend, b), heapOffset(backend, out), m, k, n);
+    kernels.matmul_rows(heapOffset(backend, at), 1, m, heapOffset(backend, b), heapOffset(backend, out), m, k, n, 0);
     // Small integers and quarters: every sum is exact, whatever the order.
     const [av, bv] = [at.dataSync(), b.dataSync()];
     const want = Array.from({ length: m * n }, (_, o) => {

@@ -8,8 +8,8 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { SIMD_KERNELS_WASM_BASE64 } from './simd-kernels-wasm.js';
 
 export interface SimdKernels {
-  /** out[M, N] = A·B, B [K, N] row-major, A's element (r, i) at a + 4·(r·ars + i·acs); see the .wat. */
-  matmul_rows(a: number, ars: number, acs: number, b: number, out: number, m: number, k: number, n: number): void;
+  /** out[M, N] = A·B (+ bias[N] per row unless bias is 0), B [K, N] row-major, A's element (r, i) at a + 4·(r·ars + i·acs); see the .wat. */
+  matmul_rows(a: number, ars: number, acs: number, b: number, out: number, m: number, k: number, n: number, bias: number): void;
   /** out = e^x, n float32 values. */
   exp_f32(x: number, out: number, n: number): void;
   /** out = erf(x), n float32 values. */

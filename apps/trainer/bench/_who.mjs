@@ -1,0 +1,25 @@
+Error.stackTraceLimit = 60;
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import '@nf/wasm-kernels';
+import { configOf, createModel } from '@nf/models';
+import { createOptimizer, trainStep } from '../dist/index.js';
+await tf.setBackend('wasm');
+const KERNEL = process.env.K ?? 'Identity';
+const net = { config: configOf('dm_nfnet_f0', { depths: [1, 1, 1, 1], channels: [32, 64, 96, 128], groupSize: 8, stemChannels: 32, numFeatures: 256, numClasses: 10, dropRate: 0, dropPathRate: 0 }), res: 32, batch: 32 };
+const model = createModel(net.config);
+const optimizer = createOptimizer(model.trainableWeights.map((w) => w.read()), 0.01, 0.9, true);
+const x = tf.randomNormal([net.batch, net.res, net.res, 3]);
+const y = tf.tensor1d(Array.from({ length: net.batch }, (_, i) => i % 10), 'int32');
+const options = { clipping: 0.01, weightDecay: 2e-5, labelSmoothing: 0.1, accumulation: 1, numClasses: 10, onNan: 'skip' };
+await trainStep(model, optimizer, x, y, 0.01, options);
+const k = tf.getKernel(KERNEL, 'wasm');
+const counts = new Map();
+const orig = k.kernelFunc;
+k.kernelFunc = (args) => {
+  const st = new Error().stack.split('\n').slice(2).filter((l) => !/node:internal|tf-core.node|tf-backend-wasm|tf-layers.node|Array.map|new Promise|<anonymous>/.test(l)).slice(0, 3).map((l) => l.trim().replace(/^at /, '').replace(/\(.*\/(packages|apps)\//, '(').replace(/file:\/\/\/work\/main\//, '')).join(' < ');
+  counts.set(st, (counts.get(st) ?? 0) + 1);
+  return orig(args);
+};
+await trainStep(model, optimizer, x, y, 0.01, options);
+for (const [s, n] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 14)) console.log(String(n).padStart(5), s.slice(0, 260));
