@@ -8,6 +8,8 @@ import { sliceKernel, splitVKernel } from './slice.js';
 import { simdUnaryKernel } from './unary-simd.js';
 import { identityKernel } from './identity.js';
 import { reduceMiddleKernel } from './reduce-middle.js';
+import { maxPoolGradKernel } from './max-pool-grad.js';
+import { avgPoolGradKernel } from './avg-pool-grad.js';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { depthwiseConv2dBackpropFilterKernel } from './depthwise-conv2d-backprop-filter.js';
@@ -37,6 +39,8 @@ export const WASM_WRAPPING_KERNELS: ReadonlyArray<{ kernelName: string; wrap: (u
   { kernelName: 'Identity', wrap: (upstream) => identityKernel('wasm', upstream) },
   { kernelName: 'Sum', wrap: (upstream) => reduceMiddleKernel('Sum', 'wasm', upstream) },
   { kernelName: 'Mean', wrap: (upstream) => reduceMiddleKernel('Mean', 'wasm', upstream) },
+  { kernelName: 'MaxPoolGrad', wrap: (upstream) => maxPoolGradKernel('wasm', upstream) },
+  { kernelName: 'AvgPoolGrad', wrap: (upstream) => avgPoolGradKernel('wasm', upstream) },
 ];
 
 export function registerWasmTrainingKernels(): string[] {
