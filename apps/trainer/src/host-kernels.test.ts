@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clipArrayInPlace } from '@nf/agc';
-import { HostKernels, unitsOf, type MomentumConstants } from './host-kernels.js';
+import { HostKernels, MAX_MEMORY_BYTES, unitsOf, type MomentumConstants } from './host-kernels.js';
 
 /** The JavaScript reference: tf.train.momentum's ops in float32 (Math.fround after each). */
 function refMomentum(g: Float32Array, w: Float32Array, a: Float32Array, k: MomentumConstants): void {
@@ -40,15 +40,26 @@ const CHUNKS = [4, 13, 64, 16384];
 describe('HostKernels (WebAssembly SIMD) against the JavaScript reference, bit for bit', () => {
   for (const shape of SHAPES) {
     for (const chunk of CHUNKS) {
-      it(`AGC + decay + Nesterov/heavy-ball momentum, shape [${shape}], chunk ${chunk}`, () => {
+      for (const placement of ['copied', 'in place', 'mixed'] as const) {
+      it(`AGC + decay + Nesterov/heavy-ball momentum, shape [${shape}], chunk ${chunk}, buffers ${placement}`, () => {
         const size = shape.reduce((n, d) => n * d, 1);
         const units = unitsOf(shape);
         const rand = random(size * 31 + chunk);
-        const kernels = new HostKernels(Math.max(units, 3), chunk);
+        // Room for the three buffers of each of the four settings below.
+        const kernels = new HostKernels(Math.max(units, 3), chunk, placement === 'copied' ? 0 : 12 * (size + 4));
+        /** A copy of `x` where the placement puts operand `i` (0 g, 1 w, 2 a): the module's memory or an ordinary array. */
+        const put = (x: Float32Array, i: number) => {
+          if (placement === 'copied' || (placement === 'mixed' && i === 1)) return x;
+          const here = kernels.allocate(x.length);
+          if (here === null) throw new Error('no room allocated');
+          here.set(x);
+          expect(kernels.holds(here)).toBe(true);
+          return here;
+        };
         for (const [nesterov, decay, clipping] of [[true, 2e-5, 0.01], [false, 0, 0.01], [true, 0, 0], [false, 1e-3, 0.5]] as const) {
-          const g = filled(size, 0.05, rand);
-          const w = filled(size, 0.3, rand);
-          const a = filled(size, 0.01, rand);
+          const g = put(filled(size, 0.05, rand), 0);
+          const w = put(filled(size, 0.3, rand), 1);
+          const a = put(filled(size, 0.01, rand), 2);
           const [gRef, wRef, aRef] = [g.slice(), w.slice(), a.slice()];
           const gBefore = g.slice();
           const k: MomentumConstants = { momentum: 0.9, step: -0.1, decay, nesterov };
@@ -66,6 +77,7 @@ describe('HostKernels (WebAssembly SIMD) against the JavaScript reference, bit f
           expect(firstDifference(a, aRef)).toBe(-1);
         }
       });
+      }
     }
   }
 
@@ -121,6 +133,18 @@ describe('HostKernels (WebAssembly SIMD) against the JavaScript reference, bit f
     refMomentum(g, wRef, aRef, k);
     expect(Array.from(w)).toEqual(Array.from(wRef));
     expect(Number.isNaN(w[1]!)).toBe(true);
+  });
+
+  it('hands out zeroed, distinct buffers from the room reserved, then null; none past the memory limit', () => {
+    const k = new HostKernels(4, 8, 10);
+    const a = k.allocate(5)!;
+    const b = k.allocate(3)!;
+    expect(Array.from(a)).toEqual([0, 0, 0, 0, 0]);
+    a.fill(1);
+    expect(Array.from(b)).toEqual([0, 0, 0]);
+    expect(k.holds(a) && k.holds(b) && !k.holds(new Float32Array(3))).toBe(true);
+    expect(k.allocate(64)).toBeNull();
+    expect(new HostKernels(4, 8, MAX_MEMORY_BYTES / 4).allocate(1)).toBeNull();
   });
 
   it('rejects arrays that do not fit the kernels, naming the numbers', () => {

@@ -1,10 +1,10 @@
 /**
  * The host update's three passes over the flat buffers, in WebAssembly SIMD (host-kernels.wat):
  * Σ g² per parameter (the finiteness scan and ‖g‖), AGC's per-unit Σ g² and Σ w², and the fused
- * scale → decay → momentum → weight pass. The buffers stay ordinary Float32Arrays (the optimizer's,
- * a SharedArrayBuffer of the data-parallel workers, anything): each pass copies a chunk of at most
- * `chunk` values of each operand into the module's small memory, runs there (in cache), and copies
- * the results back, so there is no size limit and no copy of a whole model.
+ * scale → decay → momentum → weight pass. Buffers made by `allocate` live in the module's memory
+ * and are worked on where they are; any other Float32Array (a SharedArrayBuffer of the data-parallel
+ * workers, anything) is copied a chunk of at most `chunk` values at a time into the module's
+ * scratch space (in cache) and the results copied back, so there is no size limit either way.
  *
  * Results are bit-identical to the JavaScript reference in host-kernels.test.ts (float32 ops in the
  * order tf.train.momentum applies them, float64 sums per unit in row order) except `sumSquares`,
@@ -24,6 +24,9 @@ interface KernelExports {
 
 /** Values per operand copied into the module at a time: three operands fit in a core's L2 cache. */
 export const HOST_KERNEL_CHUNK = 16384;
+
+/** The most memory the module takes for buffers to `allocate` (wasm32 allows 4 GiB; leave room). */
+export const MAX_MEMORY_BYTES = 3 * 2 ** 30;
 
 /** One SGD-with-momentum step's constants, as HostMomentum passes them (float32 values). */
 export interface MomentumConstants {
@@ -58,23 +61,34 @@ export class HostKernels {
   readonly maxUnits: number;
   private readonly exports: KernelExports;
   private readonly f32: Float32Array;
+  private readonly memory: { buffer: ArrayBuffer };
+  /** Next free byte and end of the space `allocate` hands out. */
+  private arenaNext: number;
+  private readonly arenaEnd: number;
   private readonly gSq: Float64Array;
   private readonly wSq: Float64Array;
   private readonly scales: Float32Array;
   /** Byte offsets of the operand chunks and the per-unit arrays in the module's memory. */
   private readonly at: { g: number; w: number; a: number; scales: number; gSq: number; wSq: number };
 
-  /** Kernels for parameters of at most `maxUnits` AGC units; `chunk` values per copy (tests use small ones). */
+  /**
+   * Kernels for parameters of at most `maxUnits` AGC units; `chunk` values per copy (tests use small
+   * ones); room for `arenaFloats` values of buffers to `allocate` in the module's memory (none when
+   * that would take the memory past MAX_ARENA_BYTES).
+   */
   constructor(
     maxUnits: number,
     readonly chunk = HOST_KERNEL_CHUNK,
+    arenaFloats = 0,
   ) {
     if (!Number.isInteger(maxUnits) || maxUnits < 1) throw new Error(`HostKernels: maxUnits must be a positive integer, got ${maxUnits}.`);
     if (!Number.isInteger(chunk) || chunk < 4) throw new Error(`HostKernels: chunk must be an integer ≥ 4, got ${chunk}.`);
     const span = Math.max(chunk, maxUnits);
     const f32Bytes = span * 4;
     const at = { g: 0, w: f32Bytes, a: 2 * f32Bytes, scales: 3 * f32Bytes, gSq: 4 * f32Bytes, wSq: 4 * f32Bytes + maxUnits * 8 };
-    const bytes = at.wSq + maxUnits * 8;
+    const arenaStart = Math.ceil((at.wSq + maxUnits * 8) / 16) * 16;
+    const arenaBytes = arenaStart + arenaFloats * 4 + 16 * 8 <= MAX_MEMORY_BYTES ? arenaFloats * 4 + 16 * 8 : 0;
+    const bytes = arenaStart + arenaBytes;
     const exports = new wasmApi.Instance(kernelModule()).exports as unknown as KernelExports;
     const pages = Math.ceil(bytes / 65536) - exports.memory.buffer.byteLength / 65536;
     if (pages > 0) exports.memory.grow(pages);
@@ -86,15 +100,46 @@ export class HostKernels {
     this.at = at;
     this.exports = exports;
     this.maxUnits = maxUnits;
+    this.memory = exports.memory;
+    this.arenaNext = arenaStart;
+    this.arenaEnd = arenaStart + arenaBytes;
+  }
+
+  /**
+   * A zeroed buffer of `length` values in the module's memory (the kernels work on it in place), or
+   * null when the room reserved at construction is used up.
+   */
+  allocate(length: number): Float32Array | null {
+    const bytes = Math.ceil((length * 4) / 16) * 16;
+    if (this.arenaNext + bytes > this.arenaEnd) return null;
+    const view = new Float32Array(this.memory.buffer, this.arenaNext, length);
+    this.arenaNext += bytes;
+    return view;
+  }
+
+  /** Whether `x` lives in the module's memory (then it is worked on in place). */
+  holds(x: Float32Array): boolean {
+    return x.buffer === this.memory.buffer;
+  }
+
+  /** Byte address of x[start …] for a kernel: x itself when it lives here, else a copy in the scratch region at `scratch`. */
+  private place(x: Float32Array, start: number, end: number, scratch: number): number {
+    if (this.holds(x)) return x.byteOffset + 4 * start;
+    this.f32.set(x.subarray(start, end), scratch / 4);
+    return scratch;
+  }
+
+  /** Copies a result back from the scratch region unless the kernel wrote x in place. */
+  private writeBack(x: Float32Array, start: number, end: number, scratch: number): void {
+    if (!this.holds(x)) x.set(this.f32.subarray(scratch / 4, scratch / 4 + end - start), start);
   }
 
   /** Σ x² in float64 (four running sums per chunk, chunks added in order). */
   sumSquares(x: Float32Array): number {
     let sum = 0;
     for (let i = 0; i < x.length; i += this.chunk) {
-      const part = x.subarray(i, Math.min(i + this.chunk, x.length));
-      this.f32.set(part, this.at.g / 4);
-      sum += this.exports.sum_squares(this.at.g, part.length);
+      const end = Math.min(i + this.chunk, x.length);
+      sum += this.exports.sum_squares(this.place(x, i, end, this.at.g), end - i);
     }
     return sum;
   }
@@ -105,10 +150,8 @@ export class HostKernels {
     const { g, w } = this.at;
     for (let i = 0; i < dst.length; i += this.chunk) {
       const end = Math.min(i + this.chunk, dst.length);
-      this.f32.set(dst.subarray(i, end), g / 4);
-      this.f32.set(src.subarray(i, end), w / 4);
-      this.exports.add_into(g, w, end - i);
-      dst.set(this.f32.subarray(g / 4, g / 4 + end - i), i);
+      this.exports.add_into(this.place(dst, i, end, g), this.place(src, i, end, w), end - i);
+      this.writeBack(dst, i, end, g);
     }
   }
 
@@ -127,9 +170,7 @@ export class HostKernels {
     const step = rowsPerChunk * units;
     for (let i = 0; i < grad.length; i += step) {
       const end = Math.min(i + step, grad.length);
-      this.f32.set(grad.subarray(i, end), this.at.g / 4);
-      this.f32.set(param.subarray(i, end), this.at.w / 4);
-      this.exports.unit_squares(this.at.g, this.at.w, (end - i) / units, units, this.at.gSq, this.at.wSq);
+      this.exports.unit_squares(this.place(grad, i, end, this.at.g), this.place(param, i, end, this.at.w), (end - i) / units, units, this.at.gSq, this.at.wSq);
     }
     return unitClipScales(gSq, wSq, this.scales.subarray(0, units), { clipping });
   }
@@ -150,13 +191,11 @@ export class HostKernels {
     for (let i = 0; i < grad.length; i += step) {
       const end = Math.min(i + step, grad.length);
       const n = end - i;
-      this.f32.set(grad.subarray(i, end), g / 4);
-      this.f32.set(weight.subarray(i, end), w / 4);
-      this.f32.set(accumulation.subarray(i, end), a / 4);
       const [rows, cols] = flat ? [1, n] : [n / units, units];
-      this.exports.momentum_rows(g, w, a, rows, cols, this.at.scales, scaled ? 1 : 0, k.momentum, k.step, k.decay, k.nesterov ? 1 : 0);
-      weight.set(this.f32.subarray(w / 4, w / 4 + n), i);
-      accumulation.set(this.f32.subarray(a / 4, a / 4 + n), i);
+      const [gp, wp, ap] = [this.place(grad, i, end, g), this.place(weight, i, end, w), this.place(accumulation, i, end, a)];
+      this.exports.momentum_rows(gp, wp, ap, rows, cols, this.at.scales, scaled ? 1 : 0, k.momentum, k.step, k.decay, k.nesterov ? 1 : 0);
+      this.writeBack(weight, i, end, w);
+      this.writeBack(accumulation, i, end, a);
     }
   }
 

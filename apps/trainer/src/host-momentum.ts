@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NamedTensor } from './checkpoint.js';
 import { flatOffsets } from './flat-layout.js';
 import { DataIds, float32Tensor, readFloat32Into } from './host-io.js';
-import { HostKernels, unitsOf } from './host-kernels.js';
+import { HOST_KERNEL_CHUNK, HostKernels, unitsOf } from './host-kernels.js';
 import { decays, isClassifierWeight } from './param-groups.js';
 
 /** Backends whose tensors are JavaScript memory: reading and writing them costs a copy, not a device round trip. */
@@ -54,13 +54,14 @@ export class HostMomentum {
     this.names = vars.map((v) => v.name);
     this.shapes = vars.map((v) => [...v.shape]);
     ({ offsets: this.offsets, total: this.total } = flatOffsets(this.shapes));
-    this.accumulation = new Float32Array(this.total);
-    this.kernels = new HostKernels(Math.max(1, ...this.shapes.map(unitsOf)));
+    // The three flat buffers in the kernels' own memory when they fit: worked on there, no copies.
+    this.kernels = new HostKernels(Math.max(1, ...this.shapes.map(unitsOf)), HOST_KERNEL_CHUNK, 3 * this.total);
+    this.accumulation = this.buffer();
   }
 
   /** Reads one gradient per variable (in order) into the optimizer's flat gradient buffer, reused every step. */
   readGradients(tensors: readonly tf.Tensor[]): Float32Array {
-    this.gradBuffer ??= new Float32Array(this.total);
+    this.gradBuffer ??= this.buffer();
     return this.readInto(tensors, this.gradBuffer);
   }
 
@@ -75,7 +76,7 @@ export class HostMomentum {
    * a variable holds other data than the buffer last matched (after `apply` wrote both, it does not).
    */
   readWeights(vars: readonly tf.Variable[]): Float32Array {
-    this.weightBuffer ??= new Float32Array(this.total);
+    this.weightBuffer ??= this.buffer();
     if (this.weightIds.unchanged(vars)) return this.weightBuffer;
     this.readInto(vars, this.weightBuffer);
     this.weightIds.record(vars);
@@ -165,6 +166,11 @@ export class HostMomentum {
 
   /** Nothing to release (the state is JavaScript memory); here to match tf.Optimizer. */
   dispose(): void {}
+
+  /** A zeroed flat buffer: in the kernels' memory when there is room, else an ordinary array. */
+  private buffer(): Float32Array {
+    return this.kernels.allocate(this.total) ?? new Float32Array(this.total);
+  }
 
   private readInto(tensors: readonly tf.Tensor[], out: Float32Array): Float32Array {
     if (tensors.length !== this.names.length) throw new Error(`HostMomentum: expected ${this.names.length} tensors (one per variable), got ${tensors.length}.`);
