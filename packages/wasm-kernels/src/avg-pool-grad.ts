@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { withContext } from './kernel-context.js';
+import { wrapKernel } from './wrap-kernel.js';
 
 interface PoolAttrs {
   filterSize: [number, number] | number;
@@ -15,22 +16,17 @@ interface PoolAttrs {
 }
 
 export function avgPoolGradKernel(backendName: string, upstream: tf.KernelConfig): tf.KernelConfig {
-  return {
-    kernelName: 'AvgPoolGrad',
-    backendName,
-    setupFunc: upstream.setupFunc,
-    kernelFunc: (args) => {
-      const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-      const { filterSize, strides, pad } = args.attrs as unknown as PoolAttrs;
-      if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4) return upstream.kernelFunc(args);
-      const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad);
-      return withContext(args.backend, backendName, (ctx) => {
-        const { info: out, values: dx } = ctx.output([...input.shape]);
-        avgPoolBackprop(ctx.values(dy), dx, info);
-        return out;
-      });
-    },
-  };
+  return wrapKernel('AvgPoolGrad', backendName, upstream, (args) => {
+    const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+    const { filterSize, strides, pad } = args.attrs as unknown as PoolAttrs;
+    if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4) return undefined;
+    const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad);
+    return withContext(args.backend, backendName, (ctx) => {
+      const { info: out, values: dx } = ctx.output([...input.shape]);
+      avgPoolBackprop(ctx.values(dy), dx, info);
+      return out;
+    });
+  });
 }
 
 /** dx[b, r, c, :] = Σ over the windows covering (r, c) of dy[b, window, :], / filter area. */

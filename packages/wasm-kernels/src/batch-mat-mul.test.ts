@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useWasmBackend } from './test-support/use-wasm-backend.js';
 import { batchMatMulKernel, chooseRoute, productShape, registerWasmTrainingKernels, SIMD_PRODUCT_ROWS, SMALL_PRODUCT_ROWS } from './index.js';
 import { simdKernels } from './simd-module.js';
 
@@ -49,12 +50,7 @@ for (const m of [1, 3, 8, SIMD_PRODUCT_ROWS, SIMD_PRODUCT_ROWS + 1, SMALL_PRODUC
 }
 
 describe('BatchMatMul on wasm, routed to XNNPACK or JavaScript', () => {
-  beforeAll(async () => {
-    await tf.setBackend('wasm');
-  });
-  afterAll(async () => {
-    await tf.setBackend('cpu');
-  });
+  useWasmBackend();
 
   it('is registered on import, wrapping upstream, once', () => {
     expect((tf.getKernel('BatchMatMul', 'wasm') as { nfReplaced?: boolean }).nfReplaced).toBe(true);
@@ -169,12 +165,7 @@ describe('BatchMatMul on wasm, routed to XNNPACK or JavaScript', () => {
 });
 
 describe('_FusedMatMul on wasm: small products with a row bias in our SIMD kernel, the rest upstream', () => {
-  beforeAll(async () => {
-    await tf.setBackend('wasm');
-  });
-  afterAll(async () => {
-    await tf.setBackend('cpu');
-  });
+  useWasmBackend();
 
   const cases: Array<{ m: number; k: number; n: number; transposeA: boolean; transposeB: boolean; bias: 'row' | 'keepdims' | 'none'; activation: 'linear' | 'relu' }> = [];
   for (const m of [1, 3, SIMD_PRODUCT_ROWS, SIMD_PRODUCT_ROWS + 4]) {

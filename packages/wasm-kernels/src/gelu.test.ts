@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useWasmBackend } from './test-support/use-wasm-backend.js';
 import { GELU_GRAD_KERNEL, GELU_KERNEL } from './index.js';
 import { erf64 } from './test-support/erf64.js';
 
@@ -8,12 +9,7 @@ const gelu64 = (x: number) => 0.5 * x * (1 + erf64(x / Math.SQRT2));
 const geluGrad64 = (x: number) => 0.5 * (1 + erf64(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
 
 describe('NfGelu and NfGeluGrad on wasm (fused SIMD)', () => {
-  beforeAll(async () => {
-    await tf.setBackend('wasm');
-  });
-  afterAll(async () => {
-    await tf.setBackend('cpu');
-  });
+  useWasmBackend();
 
   it('are registered for wasm on import', () => {
     expect(tf.getKernel(GELU_KERNEL, 'wasm')).toBeDefined();

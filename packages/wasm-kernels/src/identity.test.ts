@@ -1,15 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useWasmBackend } from './test-support/use-wasm-backend.js';
 import './index.js';
 
 describe('Identity on wasm: shared data, reference counted', () => {
-  beforeAll(async () => {
-    await tf.setBackend('wasm');
-  });
-  afterAll(async () => {
-    await tf.setBackend('cpu');
-  });
+  useWasmBackend();
 
   it('is registered on import, wrapping upstream', () => {
     expect((tf.getKernel('Identity', 'wasm') as { nfReplaced?: boolean }).nfReplaced).toBe(true);

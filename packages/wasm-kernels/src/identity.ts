@@ -6,22 +6,18 @@
  * as the cpu backend's Identity and the wasm backend's own Reshape do. Strings go to upstream.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import { wrapKernel } from './wrap-kernel.js';
 
 interface RefCountingBackend {
   incRef?(dataId: object): void;
 }
 
 export function identityKernel(backendName: string, upstream: tf.KernelConfig): tf.KernelConfig {
-  return {
-    kernelName: 'Identity',
-    backendName,
-    setupFunc: upstream.setupFunc,
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: tf.TensorInfo };
-      const backend = args.backend as RefCountingBackend;
-      if (x.dtype === 'string' || typeof backend.incRef !== 'function') return upstream.kernelFunc(args);
-      backend.incRef(x.dataId);
-      return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
-    },
-  };
+  return wrapKernel('Identity', backendName, upstream, (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const backend = args.backend as RefCountingBackend;
+    if (x.dtype === 'string' || typeof backend.incRef !== 'function') return undefined;
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  });
 }

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { withContext } from './kernel-context.js';
+import { wrapKernel } from './wrap-kernel.js';
 
 interface PoolAttrs {
   filterSize: [number, number] | number;
@@ -17,24 +18,19 @@ interface PoolAttrs {
 }
 
 export function maxPoolGradKernel(backendName: string, upstream: tf.KernelConfig): tf.KernelConfig {
-  return {
-    kernelName: 'MaxPoolGrad',
-    backendName,
-    setupFunc: upstream.setupFunc,
-    kernelFunc: (args) => {
-      const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-      const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as PoolAttrs;
-      if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4) return upstream.kernelFunc(args);
-      const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-      if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return upstream.kernelFunc(args);
-      return withContext(args.backend, backendName, (ctx) => {
-        const { info: out, values: dx } = ctx.output([...input.shape]);
-        // Views of the heap die when it grows: read the inputs only after allocating.
-        maxPoolBackprop(ctx.values(input), ctx.values(dy), dx, info);
-        return out;
-      });
-    },
-  };
+  return wrapKernel('MaxPoolGrad', backendName, upstream, (args) => {
+    const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as PoolAttrs;
+    if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4) return undefined;
+    const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
+    return withContext(args.backend, backendName, (ctx) => {
+      const { info: out, values: dx } = ctx.output([...input.shape]);
+      // Views of the heap die when it grows: read the inputs only after allocating.
+      maxPoolBackprop(ctx.values(input), ctx.values(dy), dx, info);
+      return out;
+    });
+  });
 }
 
 /** dx = 0, then dy added at each window's first maximum (see the module comment). */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useWasmBackend } from './test-support/use-wasm-backend.js';
 import './index.js';
 import { middleBlock } from './reduce-middle.js';
 
@@ -37,12 +38,7 @@ const CASES: Array<[number[], number[]]> = [
 ];
 
 describe('Sum and Mean on wasm over a middle block of axes: our SIMD kernel', () => {
-  beforeAll(async () => {
-    await tf.setBackend('wasm');
-  });
-  afterAll(async () => {
-    await tf.setBackend('cpu');
-  });
+  useWasmBackend();
 
   it('finds the block, or declines', () => {
     expect(middleBlock([8, 4, 4, 12], [0, 1, 2])).toEqual({ outer: 1, rows: 128, cols: 12 });

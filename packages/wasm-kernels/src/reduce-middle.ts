@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackendLike } from './kernel-context.js';
 import { heapOffset, simdKernels } from './simd-module.js';
+import { wrapKernel } from './wrap-kernel.js';
 
 interface ReduceAttrs {
   axis: number | number[];
@@ -28,25 +29,20 @@ export function middleBlock(shape: readonly number[], axes: readonly number[]): 
 }
 
 export function reduceMiddleKernel(kernelName: 'Sum' | 'Mean', backendName: string, upstream: tf.KernelConfig): tf.KernelConfig {
-  return {
-    kernelName,
-    backendName,
-    setupFunc: upstream.setupFunc,
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: tf.TensorInfo };
-      const { axis, keepDims } = args.attrs as unknown as ReduceAttrs;
-      const simd = simdKernels(args.backend);
-      const backend = args.backend as KernelBackendLike;
-      if (x.dtype !== 'float32' || simd === null || !backend.makeOutput) return upstream.kernelFunc(args);
-      const axes = tf.util.parseAxisParam(axis, x.shape);
-      const block = middleBlock(x.shape, axes);
-      if (block === null) return upstream.kernelFunc(args);
-      const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-      const outShape = keepDims ? kept : x.shape.filter((_, i) => !axes.includes(i));
-      const out = backend.makeOutput.call(backend, outShape, 'float32');
-      const divisor = kernelName === 'Mean' ? block.rows : 1;
-      simd.sum_middle(heapOffset(backend, x), heapOffset(backend, out), block.outer, block.rows, block.cols, divisor);
-      return out;
-    },
-  };
+  return wrapKernel(kernelName, backendName, upstream, (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as ReduceAttrs;
+    const simd = simdKernels(args.backend);
+    const backend = args.backend as KernelBackendLike;
+    if (x.dtype !== 'float32' || simd === null || !backend.makeOutput) return undefined;
+    const axes = tf.util.parseAxisParam(axis, x.shape);
+    const block = middleBlock(x.shape, axes);
+    if (block === null) return undefined;
+    const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const outShape = keepDims ? kept : x.shape.filter((_, i) => !axes.includes(i));
+    const out = backend.makeOutput.call(backend, outShape, 'float32');
+    const divisor = kernelName === 'Mean' ? block.rows : 1;
+    simd.sum_middle(heapOffset(backend, x), heapOffset(backend, out), block.outer, block.rows, block.cols, divisor);
+    return out;
+  });
 }

@@ -2,17 +2,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useWasmBackend } from './test-support/use-wasm-backend.js';
 import './index.js';
 import { heapOffset, simdKernels } from './simd-module.js';
 
 describe('our SIMD module on the wasm backend', () => {
-  beforeAll(async () => {
-    await tf.setBackend('wasm');
-  });
-  afterAll(async () => {
-    await tf.setBackend('cpu');
-  });
+  useWasmBackend();
 
   it('works in place on tensors by heap offset: a strided (transposed) A, tails in K and N', () => {
     const kernels = simdKernels(tf.backend())!;

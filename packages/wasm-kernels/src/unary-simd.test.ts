@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useWasmBackend } from './test-support/use-wasm-backend.js';
 import { registerWasmTrainingKernels } from './index.js';
 import { erf64 } from './test-support/erf64.js';
 
@@ -17,12 +18,7 @@ function grid(from: number, to: number, count: number): number[] {
 }
 
 describe('Exp and Erf on wasm: our SIMD kernels', () => {
-  beforeAll(async () => {
-    await tf.setBackend('wasm');
-  });
-  afterAll(async () => {
-    await tf.setBackend('cpu');
-  });
+  useWasmBackend();
 
   it('are registered on import, wrapping upstream, once', () => {
     for (const name of ['Exp', 'Erf']) expect((tf.getKernel(name, 'wasm') as { nfReplaced?: boolean }).nfReplaced).toBe(true);

@@ -9,25 +9,21 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackendLike } from './kernel-context.js';
 import { heapOffset, simdKernels } from './simd-module.js';
+import { wrapKernel } from './wrap-kernel.js';
 
 const ENTRY = { Exp: 'exp_f32', Erf: 'erf_f32' } as const;
 
 export type SimdUnaryName = keyof typeof ENTRY;
 
 export function simdUnaryKernel(kernelName: SimdUnaryName, backendName: string, upstream: tf.KernelConfig): tf.KernelConfig {
-  return {
-    kernelName,
-    backendName,
-    setupFunc: upstream.setupFunc,
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: tf.TensorInfo };
-      const simd = simdKernels(args.backend);
-      const backend = args.backend as KernelBackendLike;
-      if (x.dtype !== 'float32' || simd === null || !backend.makeOutput) return upstream.kernelFunc(args);
-      const out = backend.makeOutput.call(backend, [...x.shape], 'float32');
-      const size = x.shape.reduce((n, d) => n * d, 1);
-      if (size > 0) simd[ENTRY[kernelName]](heapOffset(backend, x), heapOffset(backend, out), size);
-      return out;
-    },
-  };
+  return wrapKernel(kernelName, backendName, upstream, (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const simd = simdKernels(args.backend);
+    const backend = args.backend as KernelBackendLike;
+    if (x.dtype !== 'float32' || simd === null || !backend.makeOutput) return undefined;
+    const out = backend.makeOutput.call(backend, [...x.shape], 'float32');
+    const size = x.shape.reduce((n, d) => n * d, 1);
+    if (size > 0) simd[ENTRY[kernelName]](heapOffset(backend, x), heapOffset(backend, out), size);
+    return out;
+  });
 }
