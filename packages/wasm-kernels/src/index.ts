@@ -7,4 +7,5 @@ export { COL2IM_MAX_CHANNELS, conv2dBackpropInputKernel, PHASE_FORM_MIN_CHANNELS
 export { depthwiseConv2dBackpropFilterKernel } from './depthwise-conv2d-backprop-filter.js';
 export { depthwiseConv2dBackpropInputKernel } from './depthwise-conv2d-backprop-input.js';
 export { GELU_GRAD_KERNEL, GELU_KERNEL, geluGradKernel, geluKernel } from './gelu.js';
+export { SCALED_WS_GRAD_KERNEL, SCALED_WS_KERNEL, scaledWsGradKernel, scaledWsKernel, type ScaledWsAttrs } from './scaled-ws.js';
 export { copySlice, sliceKernel, splitVKernel } from './slice.js';

@@ -15,6 +15,7 @@ import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { depthwiseConv2dBackpropFilterKernel } from './depthwise-conv2d-backprop-filter.js';
 import { depthwiseConv2dBackpropInputKernel } from './depthwise-conv2d-backprop-input.js';
 import { geluGradKernel, geluKernel } from './gelu.js';
+import { scaledWsGradKernel, scaledWsKernel } from './scaled-ws.js';
 
 /** Kernels missing upstream (and @nf/ws-conv's fused GELU pair): added only where the backend has none. */
 export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
@@ -23,6 +24,8 @@ export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
   depthwiseConv2dBackpropInputKernel('wasm'),
   geluKernel('wasm'),
   geluGradKernel('wasm'),
+  scaledWsKernel('wasm'),
+  scaledWsGradKernel('wasm'),
 ];
 
 /** Kernels upstream has but runs slowly: replaced (the previous one is unregistered first). */

@@ -551,4 +551,109 @@
             (br $cloop)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rloop))))
+
+  ;; Column statistics of x viewed as [rows, cols] (a conv kernel [kh·kw·in, out]), for Scaled WS:
+  ;; for every column c, with v = x[r, c] − mean[c] in float32 (mean from the float32 array at $mean,
+  ;; or 0 when $mean is 0): sum[c] += v, sq[c] += v² (float64 arrays at $sum and $sq, accumulated
+  ;; row by row), and when $dy ≠ 0 instead dot[c] += dy[r, c]·v into $sum and sdy[c] += dy[r, c] into $sq.
+  (func (export "col_sums") (param $x i32) (param $dy i32) (param $mean i32) (param $rows i32) (param $cols i32) (param $sum i32) (param $sq i32)
+    (local $r i32) (local $u i32) (local $cv i32) (local $v v128) (local $m v128) (local $d v128) (local $lo v128) (local $hi v128)
+    (local $dlo v128) (local $dhi v128) (local $q i32) (local $s f32) (local $e f64) (local $f f64)
+    (local.set $cv (i32.and (local.get $cols) (i32.const -4)))
+    (block $rdone
+      (loop $rloop
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $u (i32.const 0))
+        (block $vdone
+          (loop $vloop
+            (br_if $vdone (i32.ge_u (local.get $u) (local.get $cv)))
+            (local.set $v (v128.load (local.get $x)))
+            (if (local.get $mean)
+              (then (local.set $v (f32x4.sub (local.get $v) (v128.load (i32.add (local.get $mean) (i32.shl (local.get $u) (i32.const 2))))))))
+            (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
+            (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+            (local.set $q (i32.shl (local.get $u) (i32.const 3)))
+            (if (local.get $dy)
+              (then
+                (local.set $d (v128.load (local.get $dy)))
+                (local.set $dlo (f64x2.promote_low_f32x4 (local.get $d)))
+                (local.set $dhi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d) (local.get $d))))
+                (v128.store (i32.add (local.get $sum) (local.get $q)) (f64x2.add (v128.load (i32.add (local.get $sum) (local.get $q))) (f64x2.mul (local.get $dlo) (local.get $lo))))
+                (v128.store offset=16 (i32.add (local.get $sum) (local.get $q)) (f64x2.add (v128.load offset=16 (i32.add (local.get $sum) (local.get $q))) (f64x2.mul (local.get $dhi) (local.get $hi))))
+                (v128.store (i32.add (local.get $sq) (local.get $q)) (f64x2.add (v128.load (i32.add (local.get $sq) (local.get $q))) (local.get $dlo)))
+                (v128.store offset=16 (i32.add (local.get $sq) (local.get $q)) (f64x2.add (v128.load offset=16 (i32.add (local.get $sq) (local.get $q))) (local.get $dhi)))
+                (local.set $dy (i32.add (local.get $dy) (i32.const 16))))
+              (else
+                (v128.store (i32.add (local.get $sum) (local.get $q)) (f64x2.add (v128.load (i32.add (local.get $sum) (local.get $q))) (local.get $lo)))
+                (v128.store offset=16 (i32.add (local.get $sum) (local.get $q)) (f64x2.add (v128.load offset=16 (i32.add (local.get $sum) (local.get $q))) (local.get $hi)))
+                (v128.store (i32.add (local.get $sq) (local.get $q)) (f64x2.add (v128.load (i32.add (local.get $sq) (local.get $q))) (f64x2.mul (local.get $lo) (local.get $lo))))
+                (v128.store offset=16 (i32.add (local.get $sq) (local.get $q)) (f64x2.add (v128.load offset=16 (i32.add (local.get $sq) (local.get $q))) (f64x2.mul (local.get $hi) (local.get $hi))))))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (local.set $u (i32.add (local.get $u) (i32.const 4)))
+            (br $vloop)))
+        (block $tdone
+          (loop $tloop
+            (br_if $tdone (i32.ge_u (local.get $u) (local.get $cols)))
+            (local.set $s (f32.load (local.get $x)))
+            (if (local.get $mean)
+              (then (local.set $s (f32.sub (local.get $s) (f32.load (i32.add (local.get $mean) (i32.shl (local.get $u) (i32.const 2))))))))
+            (local.set $e (f64.promote_f32 (local.get $s)))
+            (local.set $q (i32.shl (local.get $u) (i32.const 3)))
+            (if (local.get $dy)
+              (then
+                (local.set $f (f64.promote_f32 (f32.load (local.get $dy))))
+                (f64.store (i32.add (local.get $sum) (local.get $q)) (f64.add (f64.load (i32.add (local.get $sum) (local.get $q))) (f64.mul (local.get $f) (local.get $e))))
+                (f64.store (i32.add (local.get $sq) (local.get $q)) (f64.add (f64.load (i32.add (local.get $sq) (local.get $q))) (local.get $f)))
+                (local.set $dy (i32.add (local.get $dy) (i32.const 4))))
+              (else
+                (f64.store (i32.add (local.get $sum) (local.get $q)) (f64.add (f64.load (i32.add (local.get $sum) (local.get $q))) (local.get $e)))
+                (f64.store (i32.add (local.get $sq) (local.get $q)) (f64.add (f64.load (i32.add (local.get $sq) (local.get $q))) (f64.mul (local.get $e) (local.get $e))))))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (local.set $u (i32.add (local.get $u) (i32.const 1)))
+            (br $tloop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rloop))))
+
+  ;; out[r, c] = a[c]·dy[r, c] + (x[r, c] − mean[c])·b[c] − shift[c] in float32 (the a·dy term only
+  ;; when $dy ≠ 0): Scaled WS's forward (b = the scale, shift 0) and backward (a = the scale, b the
+  ;; slope, shift the column mean of the rest). a, b, shift and mean are float32 arrays of cols.
+  (func (export "ws_apply") (param $x i32) (param $dy i32) (param $mean i32) (param $a i32) (param $b i32) (param $shift i32) (param $out i32) (param $rows i32) (param $cols i32)
+    (local $r i32) (local $u i32) (local $cv i32) (local $o i32) (local $y v128) (local $s f32)
+    (local.set $cv (i32.and (local.get $cols) (i32.const -4)))
+    (block $rdone
+      (loop $rloop
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $u (i32.const 0))
+        (block $vdone
+          (loop $vloop
+            (br_if $vdone (i32.ge_u (local.get $u) (local.get $cv)))
+            (local.set $o (i32.shl (local.get $u) (i32.const 2)))
+            (local.set $y (f32x4.mul (f32x4.sub (v128.load (local.get $x)) (v128.load (i32.add (local.get $mean) (local.get $o))))
+              (v128.load (i32.add (local.get $b) (local.get $o)))))
+            (if (local.get $dy)
+              (then
+                (local.set $y (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $a) (local.get $o))) (v128.load (local.get $dy))) (local.get $y)))
+                (local.set $dy (i32.add (local.get $dy) (i32.const 16)))))
+            (v128.store (local.get $out) (f32x4.sub (local.get $y) (v128.load (i32.add (local.get $shift) (local.get $o)))))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (local.set $out (i32.add (local.get $out) (i32.const 16)))
+            (local.set $u (i32.add (local.get $u) (i32.const 4)))
+            (br $vloop)))
+        (block $tdone
+          (loop $tloop
+            (br_if $tdone (i32.ge_u (local.get $u) (local.get $cols)))
+            (local.set $o (i32.shl (local.get $u) (i32.const 2)))
+            (local.set $s (f32.mul (f32.sub (f32.load (local.get $x)) (f32.load (i32.add (local.get $mean) (local.get $o))))
+              (f32.load (i32.add (local.get $b) (local.get $o)))))
+            (if (local.get $dy)
+              (then
+                (local.set $s (f32.add (f32.mul (f32.load (i32.add (local.get $a) (local.get $o))) (f32.load (local.get $dy))) (local.get $s)))
+                (local.set $dy (i32.add (local.get $dy) (i32.const 4)))))
+            (f32.store (local.get $out) (f32.sub (local.get $s) (f32.load (i32.add (local.get $shift) (local.get $o)))))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (local.set $out (i32.add (local.get $out) (i32.const 4)))
+            (local.set $u (i32.add (local.get $u) (i32.const 1)))
+            (br $tloop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rloop))))
 )

@@ -1,6 +1,6 @@
 import './register.js';
 
-export { standardizeWeight, checkConvention, DEFAULT_WS_EPS, WS_CONVENTIONS, type StandardizeOptions, type WsConvention } from './standardize-weight.js';
+export { standardizeWeight, checkConvention, DEFAULT_WS_EPS, WS_CONVENTIONS, SCALED_WS_KERNEL, SCALED_WS_GRAD_KERNEL, SCALED_WS_GRADIENT, hasFusedScaledWs, type StandardizeOptions, type WsConvention } from './standardize-weight.js';
 export { groupedConv2d, type GroupedConv2dOptions } from './grouped-conv2d.js';
 export { samePadding, symmetricPadding, resolvePadding, type Padding, type ExplicitPadding } from './padding.js';
 export { groupNorm, type GroupNormOptions } from './group-norm.js';
