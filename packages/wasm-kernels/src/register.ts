@@ -17,7 +17,7 @@ import { depthwiseConv2dBackpropInputKernel } from './depthwise-conv2d-backprop-
 import { geluGradKernel, geluKernel } from './gelu.js';
 import { scaledWsGradKernel, scaledWsKernel } from './scaled-ws.js';
 
-/** Kernels missing upstream (and @nf/ws-conv's fused GELU pair): added only where the backend has none. */
+/** Kernels missing upstream (and @nf/ws-conv's fused GELU and Scaled WS pairs): added only where the backend has none. */
 export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
   conv2dBackpropFilterKernel('wasm'),
   depthwiseConv2dBackpropFilterKernel('wasm'),

@@ -6,6 +6,7 @@
  * `computeGamma` integrates; the table keeps DeepMind's literals for weight compatibility.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { backendHasKernels } from './backend-kernels.js';
 import { WsConvError } from './errors.js';
 
 /** DeepMind's activation gains, exact float literals (base.py). */
@@ -68,8 +69,7 @@ export const GELU_GRADIENT: tf.GradConfig = {
 
 /** True when the current backend has both fused GELU kernels. */
 export function hasFusedGelu(): boolean {
-  const backend = tf.getBackend();
-  return tf.getKernel(GELU_KERNEL, backend) !== undefined && tf.getKernel(GELU_GRAD_KERNEL, backend) !== undefined;
+  return backendHasKernels(GELU_KERNEL, GELU_GRAD_KERNEL);
 }
 
 /** x·Φ(x) = ½x(1 + erf(x/√2)); d/dx = Φ(x) + x·φ(x). */

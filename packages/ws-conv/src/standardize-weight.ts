@@ -9,6 +9,7 @@
  * port uses the unbiased one; we do not).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { backendHasKernels } from './backend-kernels.js';
 import { WsConvError } from './errors.js';
 
 export type WsConvention = 'deepmind' | 'timm' | 'plain';
@@ -52,8 +53,7 @@ export const SCALED_WS_GRADIENT: tf.GradConfig = {
 
 /** True when the current backend has both fused Scaled WS kernels. */
 export function hasFusedScaledWs(): boolean {
-  const backend = tf.getBackend();
-  return tf.getKernel(SCALED_WS_KERNEL, backend) !== undefined && tf.getKernel(SCALED_WS_GRAD_KERNEL, backend) !== undefined;
+  return backendHasKernels(SCALED_WS_KERNEL, SCALED_WS_GRAD_KERNEL);
 }
 
 /** Checks a convention name; `where` names the caller in errors. */
