@@ -10,6 +10,7 @@ import { identityKernel } from './identity.js';
 import { reduceMiddleKernel } from './reduce-middle.js';
 import { maxPoolGradKernel } from './max-pool-grad.js';
 import { avgPoolGradKernel } from './avg-pool-grad.js';
+import { reverseKernel } from './reverse.js';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { depthwiseConv2dBackpropFilterKernel } from './depthwise-conv2d-backprop-filter.js';
@@ -44,6 +45,7 @@ export const WASM_WRAPPING_KERNELS: ReadonlyArray<{ kernelName: string; wrap: (u
   { kernelName: 'Mean', wrap: (upstream) => reduceMiddleKernel('Mean', 'wasm', upstream) },
   { kernelName: 'MaxPoolGrad', wrap: (upstream) => maxPoolGradKernel('wasm', upstream) },
   { kernelName: 'AvgPoolGrad', wrap: (upstream) => avgPoolGradKernel('wasm', upstream) },
+  { kernelName: 'Reverse', wrap: (upstream) => reverseKernel('wasm', upstream) },
 ];
 
 export function registerWasmTrainingKernels(): string[] {
