@@ -10,6 +10,8 @@ interface Case {
   gain: boolean;
   gamma: number;
   scale: number;
+  /** Added to every weight: a mean far above the spread (the variance is E[w²] − mean² in float64). */
+  offset?: number;
 }
 
 const CASES: Case[] = [
@@ -20,13 +22,14 @@ const CASES: Case[] = [
   { shape: [1, 1, 1, 8], convention: 'timm', gain: true, gamma: 1, scale: 1 },
   { shape: [3, 3, 16, 36], convention: 'deepmind', gain: true, gamma: 1, scale: 1e-3 }, // N·var below eps: the floor
   { shape: [5, 3, 4, 9], convention: 'deepmind', gain: true, gamma: 1, scale: 0.05 },
+  { shape: [3, 3, 32, 12], convention: 'timm', gain: true, gamma: 1, scale: 0.01, offset: 1 },
 ];
 
 /** Ŵ, dL/dW and dL/dgain for L = Σ Ŵ·weights, on `backend`, and the kernels run. */
 async function on(backend: string, c: Case) {
   await tf.setBackend(backend);
   const size = c.shape.reduce((p, q) => p * q, 1);
-  const w = tf.tensor4d(Float32Array.from({ length: size }, (_, i) => Math.sin(i * 1.37 + 0.2) * c.scale * (1 + (i % 3))), c.shape);
+  const w = tf.tensor4d(Float32Array.from({ length: size }, (_, i) => (c.offset ?? 0) + Math.sin(i * 1.37 + 0.2) * c.scale * (1 + (i % 3))), c.shape);
   const gain = tf.tensor1d(Float32Array.from({ length: c.shape[3] }, (_, i) => 0.5 + i / 7));
   const weights = tf.tensor4d(Float32Array.from({ length: size }, (_, i) => Math.cos(i * 0.71)), c.shape);
   const f = (x: tf.Tensor, g: tf.Tensor) => standardizeWeight(x, { convention: c.convention, gain: c.gain ? g : undefined, gamma: c.gamma });

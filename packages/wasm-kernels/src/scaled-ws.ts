@@ -3,8 +3,8 @@
  * `NfScaledWSGrad` — the names @nf/ws-conv's `standardizeWeight` looks for (with its registered
  * gradient). The composite is ~12 kernels forward and ~25 backward, nine of them passes over the
  * whole weight: for NFNet-F0's 71 M parameters that was ~0.2 s of a 2.6 s training step on wasm.
- * Here: three passes forward (column sums, centred squares, the scaled result) and four backward,
- * in our SIMD code (simd-kernels.wat `col_sums`, `ws_apply`), column statistics in float64.
+ * Here two passes each way in our SIMD code (simd-kernels.wat): the column moments in float64
+ * (`col_moments`: Σw, Σw², and backward Σdy·w, Σdy too), then one pass writing the result (`ws_apply`).
  *
  * Inputs: `weight` [kh, kw, in/groups, out] (any rank ≥ 1; the last axis is the output channel,
  * the others the fan-in N), `gain` [out]. Attributes: `convention` ('deepmind' | 'timm' | 'plain'),
@@ -25,15 +25,17 @@ export interface ScaledWsAttrs {
   gamma: number;
 }
 
-/** Per-column scratch in the heap: float64 sums and float32 rows the kernels read. */
+/** Per-column scratch in the heap: four float64 moments and the float32 rows `ws_apply` reads. */
 interface Columns {
-  sum: Float64Array;
-  sq: Float64Array;
+  s1: Float64Array;
+  s2: Float64Array;
+  s3: Float64Array;
+  s4: Float64Array;
   mean: Float32Array;
   a: Float32Array;
   b: Float32Array;
   shift: Float32Array;
-  at: { sum: number; sq: number; mean: number; a: number; b: number; shift: number };
+  at: { s1: number; s2: number; s3: number; s4: number; mean: number; a: number; b: number; shift: number };
 }
 
 function check(inputs: tf.TensorInfo[], where: string): { rows: number; cols: number } {
@@ -50,33 +52,31 @@ function check(inputs: tf.TensorInfo[], where: string): { rows: number; cols: nu
 
 /** Allocates the column scratch (before any view is taken: views die when the heap grows). */
 function columnScratch(ctx: KernelContext, cols: number): () => Columns {
-  const { info } = ctx.output([8 * cols]);
+  const { info } = ctx.output([12 * cols]);
   return () => {
     const base = heapOffset(ctx.backend, info);
     const buffer = ctx.values(info).buffer;
-    const at = { sum: base, sq: base + 8 * cols, mean: base + 16 * cols, a: base + 20 * cols, b: base + 24 * cols, shift: base + 28 * cols };
-    return {
-      sum: new Float64Array(buffer, at.sum, cols),
-      sq: new Float64Array(buffer, at.sq, cols),
-      mean: new Float32Array(buffer, at.mean, cols),
-      a: new Float32Array(buffer, at.a, cols),
-      b: new Float32Array(buffer, at.b, cols),
-      shift: new Float32Array(buffer, at.shift, cols),
-      at,
-    };
+    const f64 = (k: number) => new Float64Array(buffer, base + 8 * k * cols, cols);
+    const f32 = (k: number) => new Float32Array(buffer, base + 32 * cols + 4 * k * cols, cols);
+    const at = { s1: base, s2: base + 8 * cols, s3: base + 16 * cols, s4: base + 24 * cols, mean: base + 32 * cols, a: base + 36 * cols, b: base + 40 * cols, shift: base + 44 * cols };
+    return { s1: f64(0), s2: f64(1), s3: f64(2), s4: f64(3), mean: f32(0), a: f32(1), b: f32(2), shift: f32(3), at };
   };
 }
 
-/** Column means, then the centred sums and squares (left in c.sum, c.sq); returns the variances. */
-function columnStats(simd: SimdKernels, c: Columns, w: number, rows: number, cols: number): Float64Array {
-  c.sum.fill(0);
-  c.sq.fill(0);
-  simd.col_sums(w, 0, 0, rows, cols, c.at.sum, c.at.sq);
-  for (let j = 0; j < cols; j++) c.mean[j] = c.sum[j]! / rows;
-  c.sum.fill(0);
-  c.sq.fill(0);
-  simd.col_sums(w, 0, c.at.mean, rows, cols, c.at.sum, c.at.sq);
-  return Float64Array.from(c.sq, (q) => q / rows);
+/**
+ * One pass of column moments (with dy: its dot products too); sets `mean` (float32, what
+ * `ws_apply` subtracts) and returns the biased variances, E[w²] − mean² in float64 (≥ 0).
+ */
+function columnMoments(simd: SimdKernels, c: Columns, w: number, dy: number, rows: number, cols: number): Float64Array {
+  for (const m of [c.s1, c.s2, c.s3, c.s4]) m.fill(0);
+  simd.col_moments(w, dy, rows, cols, c.at.s1, c.at.s2, c.at.s3, c.at.s4);
+  const variance = new Float64Array(cols);
+  for (let j = 0; j < cols; j++) {
+    const mean = c.s1[j]! / rows;
+    c.mean[j] = mean;
+    variance[j] = Math.max(0, c.s2[j]! / rows - mean * mean);
+  }
+  return variance;
 }
 
 /** φ(var) of the convention (see the module comment). */
@@ -113,7 +113,7 @@ export function scaledWsKernel(backendName: string): tf.KernelConfig {
         const { info: out } = ctx.output([...weight.shape]);
         const c = scratch();
         const w = heapOffset(backend, weight);
-        const variance = columnStats(simd, c, w, rows, cols);
+        const variance = columnMoments(simd, c, w, 0, rows, cols);
         const g = ctx.values(gain);
         for (let j = 0; j < cols; j++) {
           c.b[j] = a.gamma * inverseScale(a, variance[j]!, rows) * g[j]!;
@@ -147,22 +147,21 @@ export function scaledWsGradKernel(backendName: string): tf.KernelConfig {
         const { info: dGain } = ctx.output([...gain.shape]);
         const c = scratch();
         const w = heapOffset(backend, weight);
-        const variance = columnStats(simd, c, w, rows, cols);
-        const centredSum = Float64Array.from(c.sum);
-        c.sum.fill(0);
-        c.sq.fill(0);
-        simd.col_sums(w, heapOffset(backend, dy), c.at.mean, rows, cols, c.at.sum, c.at.sq);
+        const variance = columnMoments(simd, c, w, heapOffset(backend, dy), rows, cols);
         const g = ctx.values(gain);
         const dg = ctx.values(dGain);
         for (let j = 0; j < cols; j++) {
           const gammaR = a.gamma * inverseScale(a, variance[j]!, rows);
           const s = gammaR * g[j]!;
-          const dot = c.sum[j]!;
+          // Σ dy·(w − mean), with the float32 mean that ws_apply subtracts; Σ (w − mean) likewise.
+          const mean = c.mean[j]!;
+          const dot = c.s3[j]! - mean * c.s4[j]!;
+          const centredSum = c.s1[j]! - rows * mean;
           const slope = s * logSlope(a, variance[j]!, rows) * dot * (2 / rows);
           c.a[j] = s;
           c.b[j] = slope;
           // The column mean of s·dy + (w − mean)·slope, subtracted so that dw sums to 0 per column.
-          c.shift[j] = (s * c.sq[j]! + slope * centredSum[j]!) / rows;
+          c.shift[j] = (s * c.s4[j]! + slope * centredSum) / rows;
           dg[j] = gammaR * dot;
         }
         simd.ws_apply(w, heapOffset(backend, dy), c.at.mean, c.at.a, c.at.b, c.at.shift, heapOffset(backend, dw), rows, cols);

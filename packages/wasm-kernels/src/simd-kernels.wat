@@ -552,13 +552,13 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rloop))))
 
-  ;; Column statistics of x viewed as [rows, cols] (a conv kernel [kh·kw·in, out]), for Scaled WS:
-  ;; for every column c, with v = x[r, c] − mean[c] in float32 (mean from the float32 array at $mean,
-  ;; or 0 when $mean is 0): sum[c] += v, sq[c] += v² (float64 arrays at $sum and $sq, accumulated
-  ;; row by row), and when $dy ≠ 0 instead dot[c] += dy[r, c]·v into $sum and sdy[c] += dy[r, c] into $sq.
-  (func (export "col_sums") (param $x i32) (param $dy i32) (param $mean i32) (param $rows i32) (param $cols i32) (param $sum i32) (param $sq i32)
-    (local $r i32) (local $u i32) (local $cv i32) (local $v v128) (local $m v128) (local $d v128) (local $lo v128) (local $hi v128)
-    (local $dlo v128) (local $dhi v128) (local $q i32) (local $s f32) (local $e f64) (local $f f64)
+;; Column moments of x viewed as [rows, cols] (a conv kernel [kh·kw·in, out]), for Scaled WS, in
+  ;; float64 accumulated row by row: s1[c] += x, s2[c] += x², and when $dy ≠ 0 also s3[c] += dy·x,
+  ;; s4[c] += dy (dy shaped as x). One pass gives the mean, the variance (E[x²] − mean², exact enough
+  ;; in float64 for weights whose mean is not far above their spread) and the backward's dot products.
+  (func (export "col_moments") (param $x i32) (param $dy i32) (param $rows i32) (param $cols i32) (param $s1 i32) (param $s2 i32) (param $s3 i32) (param $s4 i32)
+    (local $r i32) (local $u i32) (local $cv i32) (local $v v128) (local $d v128) (local $lo v128) (local $hi v128)
+    (local $dlo v128) (local $dhi v128) (local $q i32) (local $e f64) (local $f f64)
     (local.set $cv (i32.and (local.get $cols) (i32.const -4)))
     (block $rdone
       (loop $rloop
@@ -568,46 +568,39 @@
           (loop $vloop
             (br_if $vdone (i32.ge_u (local.get $u) (local.get $cv)))
             (local.set $v (v128.load (local.get $x)))
-            (if (local.get $mean)
-              (then (local.set $v (f32x4.sub (local.get $v) (v128.load (i32.add (local.get $mean) (i32.shl (local.get $u) (i32.const 2))))))))
             (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
             (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
             (local.set $q (i32.shl (local.get $u) (i32.const 3)))
+            (v128.store (i32.add (local.get $s1) (local.get $q)) (f64x2.add (v128.load (i32.add (local.get $s1) (local.get $q))) (local.get $lo)))
+                (v128.store offset=16 (i32.add (local.get $s1) (local.get $q)) (f64x2.add (v128.load offset=16 (i32.add (local.get $s1) (local.get $q))) (local.get $hi)))
+            (v128.store (i32.add (local.get $s2) (local.get $q)) (f64x2.add (v128.load (i32.add (local.get $s2) (local.get $q))) (f64x2.mul (local.get $lo) (local.get $lo))))
+                (v128.store offset=16 (i32.add (local.get $s2) (local.get $q)) (f64x2.add (v128.load offset=16 (i32.add (local.get $s2) (local.get $q))) (f64x2.mul (local.get $hi) (local.get $hi))))
             (if (local.get $dy)
               (then
                 (local.set $d (v128.load (local.get $dy)))
                 (local.set $dlo (f64x2.promote_low_f32x4 (local.get $d)))
                 (local.set $dhi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d) (local.get $d))))
-                (v128.store (i32.add (local.get $sum) (local.get $q)) (f64x2.add (v128.load (i32.add (local.get $sum) (local.get $q))) (f64x2.mul (local.get $dlo) (local.get $lo))))
-                (v128.store offset=16 (i32.add (local.get $sum) (local.get $q)) (f64x2.add (v128.load offset=16 (i32.add (local.get $sum) (local.get $q))) (f64x2.mul (local.get $dhi) (local.get $hi))))
-                (v128.store (i32.add (local.get $sq) (local.get $q)) (f64x2.add (v128.load (i32.add (local.get $sq) (local.get $q))) (local.get $dlo)))
-                (v128.store offset=16 (i32.add (local.get $sq) (local.get $q)) (f64x2.add (v128.load offset=16 (i32.add (local.get $sq) (local.get $q))) (local.get $dhi)))
-                (local.set $dy (i32.add (local.get $dy) (i32.const 16))))
-              (else
-                (v128.store (i32.add (local.get $sum) (local.get $q)) (f64x2.add (v128.load (i32.add (local.get $sum) (local.get $q))) (local.get $lo)))
-                (v128.store offset=16 (i32.add (local.get $sum) (local.get $q)) (f64x2.add (v128.load offset=16 (i32.add (local.get $sum) (local.get $q))) (local.get $hi)))
-                (v128.store (i32.add (local.get $sq) (local.get $q)) (f64x2.add (v128.load (i32.add (local.get $sq) (local.get $q))) (f64x2.mul (local.get $lo) (local.get $lo))))
-                (v128.store offset=16 (i32.add (local.get $sq) (local.get $q)) (f64x2.add (v128.load offset=16 (i32.add (local.get $sq) (local.get $q))) (f64x2.mul (local.get $hi) (local.get $hi))))))
+                (v128.store (i32.add (local.get $s3) (local.get $q)) (f64x2.add (v128.load (i32.add (local.get $s3) (local.get $q))) (f64x2.mul (local.get $dlo) (local.get $lo))))
+                (v128.store offset=16 (i32.add (local.get $s3) (local.get $q)) (f64x2.add (v128.load offset=16 (i32.add (local.get $s3) (local.get $q))) (f64x2.mul (local.get $dhi) (local.get $hi))))
+                (v128.store (i32.add (local.get $s4) (local.get $q)) (f64x2.add (v128.load (i32.add (local.get $s4) (local.get $q))) (local.get $dlo)))
+                (v128.store offset=16 (i32.add (local.get $s4) (local.get $q)) (f64x2.add (v128.load offset=16 (i32.add (local.get $s4) (local.get $q))) (local.get $dhi)))
+                (local.set $dy (i32.add (local.get $dy) (i32.const 16)))))
             (local.set $x (i32.add (local.get $x) (i32.const 16)))
             (local.set $u (i32.add (local.get $u) (i32.const 4)))
             (br $vloop)))
         (block $tdone
           (loop $tloop
             (br_if $tdone (i32.ge_u (local.get $u) (local.get $cols)))
-            (local.set $s (f32.load (local.get $x)))
-            (if (local.get $mean)
-              (then (local.set $s (f32.sub (local.get $s) (f32.load (i32.add (local.get $mean) (i32.shl (local.get $u) (i32.const 2))))))))
-            (local.set $e (f64.promote_f32 (local.get $s)))
+            (local.set $e (f64.promote_f32 (f32.load (local.get $x))))
             (local.set $q (i32.shl (local.get $u) (i32.const 3)))
+            (f64.store (i32.add (local.get $s1) (local.get $q)) (f64.add (f64.load (i32.add (local.get $s1) (local.get $q))) (local.get $e)))
+            (f64.store (i32.add (local.get $s2) (local.get $q)) (f64.add (f64.load (i32.add (local.get $s2) (local.get $q))) (f64.mul (local.get $e) (local.get $e))))
             (if (local.get $dy)
               (then
                 (local.set $f (f64.promote_f32 (f32.load (local.get $dy))))
-                (f64.store (i32.add (local.get $sum) (local.get $q)) (f64.add (f64.load (i32.add (local.get $sum) (local.get $q))) (f64.mul (local.get $f) (local.get $e))))
-                (f64.store (i32.add (local.get $sq) (local.get $q)) (f64.add (f64.load (i32.add (local.get $sq) (local.get $q))) (local.get $f)))
-                (local.set $dy (i32.add (local.get $dy) (i32.const 4))))
-              (else
-                (f64.store (i32.add (local.get $sum) (local.get $q)) (f64.add (f64.load (i32.add (local.get $sum) (local.get $q))) (local.get $e)))
-                (f64.store (i32.add (local.get $sq) (local.get $q)) (f64.add (f64.load (i32.add (local.get $sq) (local.get $q))) (f64.mul (local.get $e) (local.get $e))))))
+                (f64.store (i32.add (local.get $s3) (local.get $q)) (f64.add (f64.load (i32.add (local.get $s3) (local.get $q))) (f64.mul (local.get $f) (local.get $e))))
+                (f64.store (i32.add (local.get $s4) (local.get $q)) (f64.add (f64.load (i32.add (local.get $s4) (local.get $q))) (local.get $f)))
+                (local.set $dy (i32.add (local.get $dy) (i32.const 4)))))
             (local.set $x (i32.add (local.get $x) (i32.const 4)))
             (local.set $u (i32.add (local.get $u) (i32.const 1)))
             (br $tloop)))

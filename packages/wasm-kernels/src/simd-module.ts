@@ -18,8 +18,8 @@ export interface SimdKernels {
   gelu_f32(x: number, out: number, n: number): void;
   /** out = dy·GELU′(x), n float32 values. */
   gelu_grad_f32(dy: number, x: number, out: number, n: number): void;
-  /** Column sums of x [rows, cols] (minus mean when given): Σv, Σv² into float64 sum/sq; with dy, Σdy·v and Σdy. */
-  col_sums(x: number, dy: number, mean: number, rows: number, cols: number, sum: number, sq: number): void;
+  /** Column moments of x [rows, cols], float64: s1 += x, s2 += x²; with dy ≠ 0 also s3 += dy·x, s4 += dy. */
+  col_moments(x: number, dy: number, rows: number, cols: number, s1: number, s2: number, s3: number, s4: number): void;
   /** out = a·dy + (x − mean)·b − shift per column (the a·dy term only when dy ≠ 0). */
   ws_apply(x: number, dy: number, mean: number, a: number, b: number, shift: number, out: number, rows: number, cols: number): void;
   /** x as [outer, rows, cols]: out[o, c] = Σ_r x[o, r, c] / divisor. */
