@@ -5,8 +5,7 @@
  * other kernels the same sum written as one convolution with the batch and channel axes swapped. */
 import * as tf from '@tensorflow/tfjs-core';
 import { backpropInfo, type ConvBackpropAttrs } from './conv-attrs.js';
-import { padForTaps } from './conv-patches.js';
-import { transposeJs } from './js-layout.js';
+import { transposeJs, transposeStrided } from './js-layout.js';
 import { withContext, type KernelContext } from './kernel-context.js';
 
 export interface BackpropFilterOptions {
@@ -52,14 +51,33 @@ function pointwiseForm(ctx: KernelContext, x: tf.TensorInfo, dy: tf.TensorInfo, 
  */
 function convolutionForm(ctx: KernelContext, x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
   const { filterHeight: fh, filterWidth: fw } = info;
-  const { padded } = padForTaps(ctx, x, info);
-  // Keep exactly the rows and columns the taps read, so the VALID convolution yields kh × kw.
+  // Exactly the rows and columns the taps read, so the VALID convolution yields kh × kw.
   const needH = (info.outHeight - 1) * info.strideHeight + fh;
   const needW = (info.outWidth - 1) * info.strideWidth + fw;
-  const [n, hp, wp, cin] = padded.shape as [number, number, number, number];
-  const cropped = hp === needH && wp === needW ? padded : ctx.run('Slice', { x: padded }, { begin: [0, 0, 0, 0], size: [n, needH, needW, cin] });
-  const xT = transposeJs(ctx, cropped, [3, 1, 2, 0]);
+  const xT = paddedChannelsFirst(ctx, x, info.padInfo.top, info.padInfo.left, needH, needW);
   const dyT = transposeJs(ctx, dy, [1, 2, 0, 3]);
   const out = ctx.run('Conv2D', { x: xT, filter: dyT }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [info.strideHeight, info.strideWidth] });
   return transposeJs(ctx, out, [1, 2, 0, 3]);
+}
+
+/**
+ * xpadᵀ [C_in, needH, needW, N] in one pass: x [N, H, W, C_in] zero-padded by `top` and `left`,
+ * cut (or zero-extended) to needH × needW, channels first and batch last — the padding and the
+ * crop folded into the transpose (a PadV2, a Slice and a 4-D transpose before).
+ */
+function paddedChannelsFirst(ctx: KernelContext, x: tf.TensorInfo, top: number, left: number, needH: number, needW: number): tf.TensorInfo {
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const { info, values: out } = ctx.output([c, needH, needW, n]);
+  out.fill(0);
+  // Views of the heap die when it grows: read x only after allocating.
+  const src = ctx.values(x);
+  const rows = Math.min(h, needH - top);
+  const cols = Math.min(w, needW - left);
+  if (cols <= 0) return info;
+  // Row r of x: for each of its `cols` pixels, the [N, C] block (rows H·W·C apart) lands as [C, N]
+  // (rows needH·needW·N apart) at padded pixel (r + top, left + ·).
+  for (let r = 0; r < rows; r++) {
+    transposeStrided(src, r * w * c, out, ((r + top) * needW + left) * n, { rows: n, cols: c, srcStride: h * w * c, dstStride: needH * needW * n }, cols, c, n);
+  }
+  return info;
 }
