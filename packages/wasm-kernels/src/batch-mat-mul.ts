@@ -29,6 +29,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { transposeJs } from './js-layout.js';
 import { withContext, type KernelContext } from './kernel-context.js';
+import { wrapKernel } from './wrap-kernel.js';
 import { heapOffset, simdKernels, type SimdKernels } from './simd-module.js';
 
 interface MatMulAttrs {
@@ -146,41 +147,35 @@ interface FusedMatMulAttrs extends MatMulAttrs {
  * own transposeA/transposeB give wrong rows) and a [1, …, N] bias flattened (upstream takes rank 1 only).
  */
 export function fusedMatMulKernel(backendName: string, upstream: tf.KernelConfig): tf.KernelConfig {
-  return {
-    kernelName: '_FusedMatMul',
-    backendName,
-    setupFunc: upstream.setupFunc,
-    disposeFunc: upstream.disposeFunc,
-    kernelFunc: (args) => {
-      const { a, b, bias, preluActivationWeights } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
-      const { transposeA, transposeB, activation } = args.attrs as unknown as FusedMatMulAttrs;
-      const shape = productShape(a, b, transposeA, transposeB);
-      const simd = simdKernels(args.backend);
-      const plain = (activation === undefined || activation === 'linear') && preluActivationWeights === undefined;
-      const rowBias = bias === undefined || (bias.dtype === 'float32' && bias.shape.length >= 1 && bias.shape[bias.shape.length - 1] === shape?.n && bias.shape.every((d, i) => d === 1 || i === bias.shape.length - 1));
-      if (shape !== null && simd !== null && plain && rowBias && chooseRoute(shape, transposeA, transposeB) === 'simd-rows') {
-        return withContext(args.backend, backendName, (ctx) => simdRows(ctx, simd, a, b, shape, transposeA, bias));
-      }
-      // Upstream gets transposed operands wrong (tfjs-backend-wasm 4.22: rows after the first come
-      // out shifted) and takes only a rank-1 bias: transposes done explicitly, a row bias flattened.
-      const flatBias = bias !== undefined && bias.shape.length !== 1 && rowBias;
-      if (!transposeA && !transposeB && !flatBias) return upstream.kernelFunc(args);
-      return withContext(args.backend, backendName, (ctx) => {
-        const swapLast = (t: tf.TensorInfo) => {
-          const rank = t.shape.length;
-          return transposeJs(ctx, t, [...t.shape.keys()].map((i) => (i < rank - 2 ? i : i === rank - 2 ? rank - 1 : rank - 2)));
-        };
-        const inputs = {
-          ...args.inputs,
-          a: transposeA ? swapLast(a) : a,
-          b: transposeB ? swapLast(b) : b,
-          ...(flatBias ? { bias: rankOneCopy(ctx, bias!) } : {}),
-        };
-        const attrs = { ...args.attrs, transposeA: false, transposeB: false };
-        return ctx.adopt(upstream.kernelFunc({ inputs, backend: args.backend, attrs }) as tf.TensorInfo);
-      });
-    },
-  };
+  return wrapKernel('_FusedMatMul', backendName, upstream, (args) => {
+    const { a, b, bias, preluActivationWeights } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
+    const { transposeA, transposeB, activation } = args.attrs as unknown as FusedMatMulAttrs;
+    const shape = productShape(a, b, transposeA, transposeB);
+    const simd = simdKernels(args.backend);
+    const plain = (activation === undefined || activation === 'linear') && preluActivationWeights === undefined;
+    const rowBias = bias === undefined || (bias.dtype === 'float32' && bias.shape.length >= 1 && bias.shape[bias.shape.length - 1] === shape?.n && bias.shape.every((d, i) => d === 1 || i === bias.shape.length - 1));
+    if (shape !== null && simd !== null && plain && rowBias && chooseRoute(shape, transposeA, transposeB) === 'simd-rows') {
+      return withContext(args.backend, backendName, (ctx) => simdRows(ctx, simd, a, b, shape, transposeA, bias));
+    }
+    // Upstream gets transposed operands wrong (tfjs-backend-wasm 4.22: rows after the first come
+    // out shifted) and takes only a rank-1 bias: transposes done explicitly, a row bias flattened.
+    const flatBias = bias !== undefined && bias.shape.length !== 1 && rowBias;
+    if (!transposeA && !transposeB && !flatBias) return undefined;
+    return withContext(args.backend, backendName, (ctx) => {
+      const swapLast = (t: tf.TensorInfo) => {
+        const rank = t.shape.length;
+        return transposeJs(ctx, t, [...t.shape.keys()].map((i) => (i < rank - 2 ? i : i === rank - 2 ? rank - 1 : rank - 2)));
+      };
+      const inputs = {
+        ...args.inputs,
+        a: transposeA ? swapLast(a) : a,
+        b: transposeB ? swapLast(b) : b,
+        ...(flatBias ? { bias: rankOneCopy(ctx, bias!) } : {}),
+      };
+      const attrs = { ...args.attrs, transposeA: false, transposeB: false };
+      return ctx.adopt(upstream.kernelFunc({ inputs, backend: args.backend, attrs }) as tf.TensorInfo);
+    });
+  });
 }
 
 /** A row times a transposed B ([1, K]·[N, K]ᵀ) in one JavaScript pass. */

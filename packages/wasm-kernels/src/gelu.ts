@@ -6,7 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackendLike } from './kernel-context.js';
-import { heapOffset, simdKernels } from './simd-module.js';
+import { heapOffset, requireSimdKernels } from './simd-module.js';
 
 export const GELU_KERNEL = 'NfGelu';
 export const GELU_GRAD_KERNEL = 'NfGeluGrad';
@@ -27,19 +27,13 @@ function elementwise(backendIn: unknown, inputs: tf.TensorInfo[], run: (offsets:
   return out;
 }
 
-function kernels(backend: unknown) {
-  const simd = simdKernels(backend);
-  if (simd === null) throw new Error('@nf/wasm-kernels: the wasm backend memory is not reachable; the fused GELU cannot run.');
-  return simd;
-}
-
 export function geluKernel(backendName: string): tf.KernelConfig {
   return {
     kernelName: GELU_KERNEL,
     backendName,
     kernelFunc: ({ inputs, backend }) => {
       const { x } = inputs as { x: tf.TensorInfo };
-      return elementwise(backend, [x], ([xo], out, n) => kernels(backend).gelu_f32(xo!, out, n), GELU_KERNEL);
+      return elementwise(backend, [x], ([xo], out, n) => requireSimdKernels(backend, 'the fused GELU').gelu_f32(xo!, out, n), GELU_KERNEL);
     },
   };
 }
@@ -50,7 +44,7 @@ export function geluGradKernel(backendName: string): tf.KernelConfig {
     backendName,
     kernelFunc: ({ inputs, backend }) => {
       const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
-      return elementwise(backend, [dy, x], ([dyo, xo], out, n) => kernels(backend).gelu_grad_f32(dyo!, xo!, out, n), GELU_GRAD_KERNEL);
+      return elementwise(backend, [dy, x], ([dyo, xo], out, n) => requireSimdKernels(backend, 'the fused GELU').gelu_grad_f32(dyo!, xo!, out, n), GELU_GRAD_KERNEL);
     },
   };
 }

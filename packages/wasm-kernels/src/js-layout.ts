@@ -8,6 +8,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelContext } from './kernel-context.js';
 import { simdForBuffer } from './simd-module.js';
 
+/** A rows × cols block whose rows lie srcStride (source) and dstStride (destination) elements apart. */
+export interface StridedBlock {
+  rows: number;
+  cols: number;
+  srcStride: number;
+  dstStride: number;
+}
+
 /** Tile edge of the 2-D transposes: 32 × 32 floats stay in L1 on both sides. */
 const TILE = 32;
 
@@ -17,11 +25,7 @@ const TILE = 32;
  * (~4× the loop below); elsewhere in JavaScript.
  */
 export function transposeBlock(src: Float32Array, s: number, dst: Float32Array, d: number, rows: number, cols: number): void {
-  const simd = src.buffer === dst.buffer && rows >= 4 && cols >= 4 ? simdForBuffer(src.buffer) : null;
-  if (simd) {
-    simd.transpose_2d(src.byteOffset + 4 * s, dst.byteOffset + 4 * d, rows, cols, cols, rows, 1, 0, 0);
-    return;
-  }
+  if (transposeOnHeap(src, s, dst, d, { rows, cols, srcStride: cols, dstStride: rows }, 1, 0, 0)) return;
   for (let r0 = 0; r0 < rows; r0 += TILE) {
     const r1 = Math.min(rows, r0 + TILE);
     for (let c0 = 0; c0 < cols; c0 += TILE) {
@@ -44,23 +48,28 @@ export function transposeStrided(
   s: number,
   dst: Float32Array,
   d: number,
-  block: { rows: number; cols: number; srcStride: number; dstStride: number },
+  block: StridedBlock,
   count = 1,
   srcStep = 0,
   dstStep = 0,
 ): void {
+  if (transposeOnHeap(src, s, dst, d, block, count, srcStep, dstStep)) return;
   const { rows, cols, srcStride, dstStride } = block;
-  const simd = src.buffer === dst.buffer && rows >= 4 && cols >= 4 ? simdForBuffer(src.buffer) : null;
-  if (simd) {
-    simd.transpose_2d(src.byteOffset + 4 * s, dst.byteOffset + 4 * d, rows, cols, srcStride, dstStride, count, srcStep, dstStep);
-    return;
-  }
   for (let k = 0; k < count; k++) {
     const [sk, dk] = [s + k * srcStep, d + k * dstStep];
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) dst[dk + c * dstStride + r] = src[sk + r * srcStride + c]!;
     }
   }
+}
+
+/** transposeStrided by our SIMD kernel when both views are on the wasm heap (and blocks are ≥ 4 × 4); false otherwise. */
+function transposeOnHeap(src: Float32Array, s: number, dst: Float32Array, d: number, block: StridedBlock, count: number, srcStep: number, dstStep: number): boolean {
+  const { rows, cols, srcStride, dstStride } = block;
+  const simd = src.buffer === dst.buffer && rows >= 4 && cols >= 4 ? simdForBuffer(src.buffer) : null;
+  if (!simd) return false;
+  simd.transpose_2d(src.byteOffset + 4 * s, dst.byteOffset + 4 * d, rows, cols, srcStride, dstStride, count, srcStep, dstStep);
+  return true;
 }
 
 /**

@@ -14,7 +14,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { KernelContext } from './kernel-context.js';
-import { heapOffset, simdKernels, type SimdKernels } from './simd-module.js';
+import { heapOffset, requireSimdKernels, type SimdKernels } from './simd-module.js';
 
 export const SCALED_WS_KERNEL = 'NfScaledWS';
 export const SCALED_WS_GRAD_KERNEL = 'NfScaledWSGrad';
@@ -92,12 +92,6 @@ function logSlope(attrs: ScaledWsAttrs, variance: number, n: number): number {
   return -0.5 / (variance + attrs.eps);
 }
 
-function kernelsOf(backend: unknown): SimdKernels {
-  const simd = simdKernels(backend);
-  if (simd === null) throw new Error('@nf/wasm-kernels: the wasm backend memory is not reachable; the fused Scaled WS cannot run.');
-  return simd;
-}
-
 export function scaledWsKernel(backendName: string): tf.KernelConfig {
   return {
     kernelName: SCALED_WS_KERNEL,
@@ -106,7 +100,7 @@ export function scaledWsKernel(backendName: string): tf.KernelConfig {
       const { weight, gain } = inputs as { weight: tf.TensorInfo; gain: tf.TensorInfo };
       const a = attrs as unknown as ScaledWsAttrs;
       const { rows, cols } = check([weight, gain], SCALED_WS_KERNEL);
-      const simd = kernelsOf(backend);
+      const simd = requireSimdKernels(backend, 'the fused Scaled WS');
       const ctx = new KernelContext(backend as never, backendName);
       try {
         const scratch = columnScratch(ctx, cols);
@@ -139,7 +133,7 @@ export function scaledWsGradKernel(backendName: string): tf.KernelConfig {
       if (dy.shape.length !== weight.shape.length || dy.shape.some((d, i) => d !== weight.shape[i])) {
         throw new Error(`@nf/wasm-kernels: ${SCALED_WS_GRAD_KERNEL} needs dy shaped as the weight [${weight.shape.join(', ')}], got [${dy.shape.join(', ')}].`);
       }
-      const simd = kernelsOf(backend);
+      const simd = requireSimdKernels(backend, 'the fused Scaled WS');
       const ctx = new KernelContext(backend as never, backendName);
       try {
         const scratch = columnScratch(ctx, cols);

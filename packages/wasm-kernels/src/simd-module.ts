@@ -65,6 +65,13 @@ export function simdKernels(backend: unknown): SimdKernels | null {
   return kernels;
 }
 
+/** The kernels on `backend`'s memory, for a kernel (`what`) that has no other way to run. */
+export function requireSimdKernels(backend: unknown, what: string): SimdKernels {
+  const simd = simdKernels(backend);
+  if (simd === null) throw new Error(`@nf/wasm-kernels: the wasm backend memory is not reachable; ${what} cannot run.`);
+  return simd;
+}
+
 /**
  * The kernels working on `buffer`, when it is the current buffer of a backend memory they were
  * set up on (a view made before the memory grew has a detached buffer and gets null).
