@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, useBackend } from '../test/backends.js';
 import { countParams, createModel, loadTimmCheckpoint, loadHaikuCheckpoint, haikuToOurs, readSafetensors, saveTimmCheckpoint, configOf, ModelsError } from './index.js';
 
-const FIXTURES = new URL('../../../../shared/fixtures/', import.meta.url);
+const FIXTURES = new URL('../../../fixtures/timm/', import.meta.url);
 const fixture = JSON.parse(readFileSync(new URL('tiny_dm_nfnet_public.json', FIXTURES), 'utf8')) as {
   cfg_overlay: { depths: number[]; channels: number[]; group_size: number; stem_chs: number; num_features: number };
   num_classes: number;

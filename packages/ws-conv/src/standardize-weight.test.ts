@@ -44,9 +44,9 @@ describe.each(BACKENDS)('standardizeWeight on %s', (backend) => {
   });
 
   it('reproduces timm: the shared fixture standardized weights (stem conv and a grouped conv)', () => {
-    const fixture = JSON.parse(readFileSync(new URL('../../../../shared/fixtures/tiny_dm_nfnet_public.json', import.meta.url), 'utf8'));
+    const fixture = JSON.parse(readFileSync(new URL('../../../fixtures/timm/tiny_dm_nfnet_public.json', import.meta.url), 'utf8'));
     const { readSafetensors } = safetensorsReader();
-    const tensors = readSafetensors(new URL('../../../../shared/fixtures/tiny_dm_nfnet_public.safetensors', import.meta.url));
+    const tensors = readSafetensors(new URL('../../../fixtures/timm/tiny_dm_nfnet_public.safetensors', import.meta.url));
     for (const entry of Object.values(fixture.standardized_weights) as Array<{ module: string; eps: number; groups: number; hwio: { shape: number[]; data: number[] } }>) {
       const weight = tensors[`${entry.module}.weight`]!;
       const gain = tensors[`${entry.module}.gain`]!;
