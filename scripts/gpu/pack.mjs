@@ -205,7 +205,7 @@ try {
   if (inlined.length) {
     const link = path.join(nf, 'dist/dist/linux-x64/dawn.node');
     fs.mkdirSync(path.dirname(link), { recursive: true });
-    fs.symlinkSync('../../../node_modules/webgpu/dist/linux-x64/dawn.node', link);
+    fs.symlinkSync('../../../node_modules/webgpu/dist/linux-x64/dawn.node', link); // standalone-ok: inside the staged bundle
     console.warn(`pack: warning: apps/trainer/dist/${inlined[0]} inlines the webgpu package (add 'webgpu' to tsup's external); the bundle links dist/dist/linux-x64/dawn.node so it still loads.`);
   }
   // Sanity: the app's own entry resolves its imports inside the staged tree.

@@ -1,8 +1,8 @@
-"""Writes tiny_dm_haiku.npz: the shared timm fixture's weights under DeepMind's haiku names and
+"""Writes tiny_dm_haiku.npz: the timm fixture's weights (fixtures/timm) under DeepMind's haiku names and
 layouts, as the documented conversion of a DeepMind `F*_haiku.npz` pickle produces them.
 
 Run from this folder:  python3 make-haiku-fixture.py
-(needs numpy only; reads ../../../../../shared/fixtures/tiny_dm_nfnet_public.safetensors)
+(needs numpy only; reads ../../../../fixtures/timm/tiny_dm_nfnet_public.safetensors)
 
 Name map (nfnet-facts.md section 8): stem.conv{i+1} <- NFNet/~/stem_conv{i}; stages.s.b.conv1/conv2/conv2b/conv3
 <- NFNet/~/nf_block{_k}/~/conv0/conv1/conv1b/conv2; downsample.conv <- conv_shortcut; attn_last.fc1/fc2 <-
@@ -12,7 +12,7 @@ Layouts: conv OIHW -> HWIO; gains [C,1,1,1] -> [C]; SE 1x1 conv [out,in,1,1] -> 
 import json, struct, re
 import numpy as np
 
-path = '../../../../../shared/fixtures/tiny_dm_nfnet_public.safetensors'
+path = '../../../../fixtures/timm/tiny_dm_nfnet_public.safetensors'
 raw = open(path, 'rb').read()
 n = struct.unpack('<Q', raw[:8])[0]
 header = json.loads(raw[8:8 + n])
