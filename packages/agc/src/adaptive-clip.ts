@@ -6,12 +6,16 @@
  * Reference: deepmind-research `nfnets/optim.py` (SGD_AGC) and `agc_optax.py`; optax
  * `adaptive_grad_clip`; timm `utils/agc.py`. Same defaults (clipping 0.01, eps 1e-3, the 1e-6
  * division guard).
- * Deliberate difference: a unit whose gradient norm is NaN or Inf is passed through unchanged
+ * Deliberate differences: a unit whose gradient norm is NaN or Inf is passed through unchanged
  * (the references multiply it by max/inf = 0, which turns Inf into NaN and hides where it came
- * from). Non-finite gradients stay visible and are reported by `clipGradients(..., {stats: true})`.
+ * from); so is a unit whose parameter norm is NaN or Inf (no threshold exists; the references
+ * either pass it or turn it into NaN depending on how they compare). Both stay visible and are
+ * reported by `clipGradients(..., {stats: true})` (`nonFinite`, `nonFiniteParam`).
+ * Gradients and parameters must be float32 tensors (see check-tensors.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { AgcError, AgcRangeError } from './errors.js';
+import { checkGradientPair, labelOf } from './check-tensors.js';
+import { AgcRangeError, formatValue } from './errors.js';
 import { resolveAxes, scaleUnits, unitCount, unitSumSquares, type NormAxes } from './unitwise-norm.js';
 
 /** Guard against dividing by a vanishing gradient norm (the references' 1e-6). */
@@ -26,31 +30,21 @@ export interface AdaptiveClipOptions {
   eps?: number;
   /** Reduction axes of the unit norm (default: see `unitwiseNorm`), or `'all'`. */
   axes?: NormAxes;
+  /** The parameter's name, used only in error messages. */
+  name?: string;
 }
 
 /** Checks `clipping` and `eps` and fills in the defaults. */
-export function resolveClipOptions(options: { clipping?: number; eps?: number } = {}): { clipping: number; eps: number } {
-  const clipping = options.clipping ?? DEFAULT_CLIPPING;
-  const eps = options.eps ?? DEFAULT_EPS;
+export function resolveClipOptions(options: { clipping?: number; eps?: number } | null = {}): { clipping: number; eps: number } {
+  const clipping = options?.clipping ?? DEFAULT_CLIPPING;
+  const eps = options?.eps ?? DEFAULT_EPS;
   if (typeof clipping !== 'number' || !(clipping > 0) || !Number.isFinite(clipping)) {
-    throw new AgcRangeError(`clipping must be a finite number > 0, received ${String(clipping)}; the paper uses 0.01 (smaller for larger batches).`);
+    throw new AgcRangeError(`clipping must be a finite number > 0, received ${formatValue(clipping)}; the paper uses 0.01 (smaller for larger batches).`);
   }
   if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) {
-    throw new AgcRangeError(`eps must be a finite number >= 0, received ${String(eps)}; the paper uses 1e-3.`);
+    throw new AgcRangeError(`eps must be a finite number >= 0, received ${formatValue(eps)}; the paper uses 1e-3.`);
   }
   return { clipping, eps };
-}
-
-/** Throws unless `grad` and `param` have the same shape. */
-export function checkSameShape(name: string, grad: tf.Tensor, param: tf.Tensor): void {
-  const same = grad.rank === param.rank && grad.shape.every((d, i) => d === param.shape[i]);
-  if (!same) {
-    throw new AgcError(
-      'SHAPE_MISMATCH',
-      `Gradient of '${name}' has shape [${grad.shape.join(', ')}] but the parameter has shape [${param.shape.join(', ')}]; ` +
-        `pass the gradient computed for this parameter.`,
-    );
-  }
 }
 
 /** One gradient to clip against its parameter, with the resolved reduction axes. */
@@ -67,6 +61,8 @@ export interface ClipBatch {
   ratio?: tf.Tensor1D;
   /** Gradient norms of all items in the same order (NaN/Inf flags a non-finite gradient). */
   gradNorm?: tf.Tensor1D;
+  /** Parameter sums of squares in the same order (NaN/Inf flags a non-finite parameter). */
+  paramSq?: tf.Tensor1D;
 }
 
 /**
@@ -82,23 +78,30 @@ export function clipMany(items: readonly ClipItem[], clipping: number, eps: numb
     const gradSq = concat(items.map((it) => unitSumSquares(it.grad, it.axes, { fused: true })));
     const maxNorm = tf.mul(tf.maximum(tf.sqrt(paramSq), eps), clipping);
     const gradNorm = tf.sqrt(gradSq);
-    const trigger = tf.logicalAnd(tf.greater(gradNorm, maxNorm), tf.isFinite(gradNorm));
+    // A unit is clipped only when both norms are finite. NaN comparisons are false on cpu and
+    // wasm already, but `maximum(NaN, eps)` is not NaN on every backend, so test explicitly.
+    const measurable = tf.logicalAnd(tf.isFinite(gradNorm), tf.isFinite(paramSq));
+    const trigger = tf.logicalAnd(tf.greater(gradNorm, maxNorm), measurable);
     const scale = tf.where(trigger, tf.div(maxNorm, tf.maximum(gradNorm, GRAD_NORM_FLOOR)), tf.onesLike(gradNorm));
     const sizes = items.map((it) => unitCount(it.param.shape, it.axes));
     const scales = items.length === 1 ? [scale] : tf.split(scale, sizes);
     const clipped = items.map((it, i) => scaleUnits(it.grad, scales[i]! as tf.Tensor1D, it.axes));
-    return withRatio ? { clipped, ratio: tf.div(gradNorm, maxNorm) as tf.Tensor1D, gradNorm } : { clipped };
+    return withRatio ? { clipped, ratio: tf.div(gradNorm, maxNorm) as tf.Tensor1D, gradNorm, paramSq } : { clipped };
   });
 }
 
 /**
  * Clips one gradient unit-wise against its parameter. Units whose gradient norm exceeds
  * `clipping * max(|W|, eps)` are rescaled to exactly that norm; others are returned as they are.
- * All-zero weights and gradients stay zero; nothing is divided by zero.
+ * All-zero weights and gradients stay zero; nothing is divided by zero. Units whose gradient or
+ * parameter norm is NaN or Inf are returned unchanged (use `clipGradients` with `stats` or
+ * `onNonFinite: 'throw'` to find them). Throws an AgcError (BAD_INPUT, BAD_DTYPE, SHAPE_MISMATCH,
+ * BAD_AXES) unless both are live float32 tensors of one shape; `options.name` names them in it.
  */
 export function adaptiveClip(grad: tf.Tensor, param: tf.Tensor, options: AdaptiveClipOptions = {}): tf.Tensor {
   const { clipping, eps } = resolveClipOptions(options);
-  checkSameShape('gradient', grad, param);
-  const axes = resolveAxes(param.rank, options.axes, 'the parameter');
+  const label = labelOf(options?.name, '(adaptiveClip)');
+  checkGradientPair(label, grad, param);
+  const axes = resolveAxes(param.rank, options?.axes, `parameter ${label}`);
   return clipMany([{ grad, param, axes }], clipping, eps).clipped[0]!;
 }

@@ -59,7 +59,7 @@ describe('clipArrayInPlace', () => {
     const p = Float32Array.from([3, 0.1, 0, 4, 0.2, 0]);
     const stat = clipArrayInPlace(g, p, [2, 3], { clipping: 0.1 });
     expect(Array.from(g).map((v) => Number(v.toPrecision(6)))).toEqual([0.3, 0.006, 0.0001, 0.4, 0.008, 0]);
-    expect(stat).toEqual({ units: 3, clippedUnits: 2, maxRatio: expect.closeTo(10000, 1) as number, nonFinite: false });
+    expect(stat).toEqual({ units: 3, clippedUnits: 2, maxRatio: expect.closeTo(10000, 1) as number, nonFinite: false, nonFiniteParam: false });
   });
 
   it('passes a unit with a non-finite gradient through and reports it', () => {
@@ -116,7 +116,7 @@ describe('unitClipScales', () => {
     const scales = new Float32Array(2);
     const stat = unitClipScales(Float64Array.from([Number.POSITIVE_INFINITY, 4]), Float64Array.from([1, 1]), scales, { clipping: 0.5 });
     expect(Array.from(scales)).toEqual([1, 0.25]);
-    expect(stat).toEqual({ units: 2, clippedUnits: 1, maxRatio: Number.NaN, nonFinite: true });
+    expect(stat).toEqual({ units: 2, clippedUnits: 1, maxRatio: Number.NaN, nonFinite: true, nonFiniteParam: false });
     expect(() => unitClipScales(new Float64Array(2), new Float64Array(3), new Float32Array(2))).toThrow(/one entry per unit/);
   });
 });

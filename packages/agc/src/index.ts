@@ -15,6 +15,8 @@ export {
   type ClipGradientsOptions,
   type ClipGradientsResult,
   type ClipStat,
+  type GradientsInput,
+  type NonFinitePolicy,
   type ParamsInput,
 } from './clip-gradients.js';
 export { clipArrayInPlace, unitClipScales, type ClipArrayOptions, type ClipArrayStat } from './clip-array.js';

@@ -8,7 +8,8 @@
  * dense kernel with one input, so it has C units). Pass `axes` to choose another reduction.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { AgcError } from './errors.js';
+import { isTensorLike } from './check-tensors.js';
+import { AgcError, formatValue, kindOf } from './errors.js';
 import { hasFusedKernel, runFused, SCALE_UNITS, UNIT_SUM_SQUARES } from './fused-kernels.js';
 
 /** Axes to reduce over (negative allowed), or `'all'` for one norm over the whole tensor. */
@@ -25,14 +26,14 @@ export function resolveAxes(rank: number, axes: NormAxes | undefined, what = 'te
   if (axes === undefined) return defaultUnitAxes(rank);
   if (axes === 'all') return Array.from({ length: rank }, (_, i) => i);
   if (!Array.isArray(axes)) {
-    throw new AgcError('BAD_AXES', `axes for ${what} must be an array of integers or 'all', received ${String(axes)}.`);
+    throw new AgcError('BAD_AXES', `axes for ${what} must be an array of integers or 'all', received ${formatValue(axes)}.`);
   }
   const out = new Set<number>();
   for (const a of axes) {
     if (!Number.isInteger(a) || a < -rank || a >= rank) {
       throw new AgcError(
         'BAD_AXES',
-        `axes for ${what} of rank ${rank} must be integers in [${-rank}, ${rank - 1}], received [${axes.join(', ')}]; ` +
+        `axes for ${what} of rank ${rank} must be integers in [${-rank}, ${rank - 1}], received ${formatValue(axes)}; ` +
           `pass 'all' for one norm over the whole tensor.`,
       );
     }
@@ -105,6 +106,12 @@ export function scaleUnits(x: tf.Tensor, scale: tf.Tensor1D, axes: readonly numb
  * [kh, kw, in, mult]).
  */
 export function unitwiseNorm(x: tf.Tensor, axes?: NormAxes): tf.Tensor {
+  if (!isTensorLike(x) || x.isDisposed) {
+    throw new AgcError('BAD_INPUT', `unitwiseNorm needs a live tensor, received ${isTensorLike(x) ? 'a disposed tensor' : kindOf(x)}.`);
+  }
+  if (x.dtype === 'string' || x.dtype === 'complex64') {
+    throw new AgcError('BAD_DTYPE', `unitwiseNorm needs a real tensor (float32, int32 or bool, measured in float32), received dtype ${x.dtype}.`);
+  }
   const reduce = resolveAxes(x.rank, axes);
   return tf.tidy(() => tf.reshape(tf.sqrt(unitSumSquares(x, reduce)), unitShape(x.shape, reduce)));
 }

@@ -13,10 +13,12 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** A named tensor (tfjs-core's io type, not re-exported at its top level). */
 type NamedTensor = { name: string; tensor: tf.Tensor };
-import { clipGradients, type AxesResolver, type ClipStat } from './clip-gradients.js';
-import { checkSameShape, resolveClipOptions } from './adaptive-clip.js';
-import { AgcError, AgcRangeError } from './errors.js';
-import type { ExcludeSpec } from './exclude.js';
+import { clipGradients, type AxesResolver, type ClipStat, type NonFinitePolicy } from './clip-gradients.js';
+import { resolveClipOptions } from './adaptive-clip.js';
+import { checkGradientPair, isTensorLike } from './check-tensors.js';
+import { AgcError, AgcRangeError, formatValue, kindOf, quoteName } from './errors.js';
+import { toPredicate, type ExcludeSpec } from './exclude.js';
+import { entriesOf, hasOwn, setEntry } from './named-map.js';
 
 export interface WithAgcOptions {
   /** lambda, default 0.01. */
@@ -31,6 +33,13 @@ export interface WithAgcOptions {
   accumulationSteps?: number;
   /** Called with per-parameter statistics each time gradients are clipped (costs one small read-back). */
   onStats?: (stats: ClipStat[]) => void;
+  /**
+   * `'pass'` (default) or `'throw'`: with `'throw'`, a NaN or Inf in a gradient or a variable
+   * makes `applyGradients` throw an AgcError `NON_FINITE` naming the variables, before the inner
+   * optimizer runs, so the update (and any pending accumulated sums) is dropped and the variables
+   * are left as they were. Costs one small synchronous read-back per update.
+   */
+  onNonFinite?: NonFinitePolicy;
 }
 
 /**
@@ -76,27 +85,45 @@ function deserializeExclude(value: unknown): ExcludeSpec | undefined {
   return undefined;
 }
 
-/** A name → gradient map without the null entries tfjs uses for variables without gradient. */
+/**
+ * A name → gradient map without the null entries tfjs uses for variables without gradient (tfjs
+ * optimizers skip them; so does AGC). Names are own properties, whatever they are.
+ */
 function toGradMap(variableGradients: tf.NamedTensorMap | NamedTensor[]): tf.NamedTensorMap {
-  const entries = Array.isArray(variableGradients)
-    ? variableGradients.map(({ name, tensor }) => [name, tensor] as const)
-    : Object.entries(variableGradients);
+  if (typeof variableGradients !== 'object' || variableGradients === null || isTensorLike(variableGradients)) {
+    throw new AgcError(
+      'BAD_INPUT',
+      `applyGradients needs a { name: gradient } map or an array of { name, tensor }, received ${isTensorLike(variableGradients) ? 'a single tensor' : kindOf(variableGradients)}.`,
+    );
+  }
+  let entries: Array<[string, tf.Tensor | null | undefined]>;
+  if (Array.isArray(variableGradients)) {
+    entries = variableGradients.map((entry: unknown, i) => {
+      const e = entry as Partial<NamedTensor> | null;
+      if (typeof e !== 'object' || e === null || typeof e.name !== 'string') {
+        throw new AgcError('BAD_INPUT', `applyGradients: entry ${i} must be { name: string, tensor }, received ${formatValue(entry)}.`);
+      }
+      return [e.name, e.tensor];
+    });
+  } else {
+    entries = entriesOf(variableGradients as Record<string, tf.Tensor | null | undefined>);
+  }
   const map: tf.NamedTensorMap = {};
-  for (const [name, tensor] of entries) if (tensor != null) map[name] = tensor;
+  for (const [name, tensor] of entries) if (tensor != null) setEntry(map, name, tensor);
   return map;
 }
 
-/** The registered variable of each name; AGC clips against its current value. */
+/** The registered variable of each name (own entries only); AGC clips against its current value. */
 function variablesOf(names: Iterable<string>): Record<string, tf.Variable> {
   const registered = tf.engine().registeredVariables;
   const params: Record<string, tf.Variable> = {};
   for (const name of names) {
-    const v = registered[name];
-    if (v === undefined) {
-      throw new AgcError('MISSING_PARAM', `Gradient '${name}' names no registered variable; AGC needs the variable's current value. ` +
+    const v = hasOwn(registered, name) ? registered[name] : undefined;
+    if (v == null) {
+      throw new AgcError('MISSING_PARAM', `Gradient ${quoteName(name)} names no registered variable; AGC needs the variable's current value. ` +
         'Pass gradients keyed by variable name (as tf.variableGrads returns them).');
     }
-    params[name] = v;
+    setEntry(params, name, v);
   }
   return params;
 }
@@ -119,12 +146,22 @@ export class AgcOptimizer extends tf.Optimizer {
   constructor(inner: tf.Optimizer, options: WithAgcOptions = {}) {
     super();
     if (inner == null || typeof (inner as tf.Optimizer).applyGradients !== 'function') {
-      throw new AgcError('UNKNOWN_OPTIMIZER', `withAGC needs a tfjs optimizer (e.g. tf.train.momentum(0.1, 0.9)), received ${String(inner)}.`);
+      throw new AgcError('UNKNOWN_OPTIMIZER', `withAGC needs a tfjs optimizer (e.g. tf.train.momentum(0.1, 0.9)), received ${kindOf(inner)}.`);
     }
+    options = options ?? {};
     const { clipping, eps } = resolveClipOptions(options);
+    toPredicate(options.exclude); // throws BAD_OPTION now rather than at the first update
+    for (const key of ['axes', 'onStats'] as const) {
+      if (options[key] !== undefined && typeof options[key] !== 'function') {
+        throw new AgcError('BAD_OPTION', `${key} must be a function, received ${formatValue(options[key])}.`);
+      }
+    }
+    if (options.onNonFinite !== undefined && options.onNonFinite !== 'pass' && options.onNonFinite !== 'throw') {
+      throw new AgcError('BAD_OPTION', `onNonFinite must be 'pass' or 'throw', received ${formatValue(options.onNonFinite)}.`);
+    }
     const steps = options.accumulationSteps ?? 1;
     if (!Number.isInteger(steps) || steps < 1) {
-      throw new AgcRangeError(`accumulationSteps must be an integer >= 1, received ${String(steps)}.`);
+      throw new AgcRangeError(`accumulationSteps must be an integer >= 1, received ${formatValue(steps)}.`);
     }
     this.inner = inner;
     this.clipping = clipping;
@@ -145,7 +182,8 @@ export class AgcOptimizer extends tf.Optimizer {
       this.clipAndApply(grads, params);
       return;
     }
-    for (const [name, g] of Object.entries(grads)) checkSameShape(name, g, params[name]!);
+    // Everything is checked before summing, so a bad call leaves the pending sums as they were.
+    for (const [name, g] of entriesOf(grads)) checkGradientPair(quoteName(name), g, params[name]);
     this.accumulate(grads);
     this.accumulated += 1;
     if (this.accumulated < this.accumulationSteps) return;
@@ -153,7 +191,7 @@ export class AgcOptimizer extends tf.Optimizer {
     const names = [...this.accumulators.keys()];
     const averaged = tf.tidy(() => {
       const out: tf.NamedTensorMap = {};
-      for (const name of names) out[name] = tf.div(this.accumulators.get(name)!, this.accumulationSteps);
+      for (const name of names) setEntry(out, name, tf.div(this.accumulators.get(name)!, this.accumulationSteps));
       return out;
     });
     try {
@@ -169,7 +207,7 @@ export class AgcOptimizer extends tf.Optimizer {
 
   private accumulate(grads: tf.NamedTensorMap): void {
     tf.tidy(() => {
-      for (const [name, g] of Object.entries(grads)) {
+      for (const [name, g] of entriesOf(grads)) {
         let acc = this.accumulators.get(name);
         if (acc === undefined) {
           acc = tf.variable(tf.zerosLike(g), false, `${name}${ACCUMULATOR_SUFFIX}_${this.id}`);
@@ -187,6 +225,7 @@ export class AgcOptimizer extends tf.Optimizer {
       exclude: this.options.exclude,
       axes: this.options.axes,
       stats: this.options.onStats !== undefined,
+      onNonFinite: this.options.onNonFinite ?? 'pass',
     });
     try {
       this.inner.applyGradients(clipped);
@@ -225,7 +264,7 @@ export class AgcOptimizer extends tf.Optimizer {
     // twice in one process gets '_1' names), the half-accumulated step cannot be completed exactly:
     // drop it and start the next accumulation from zero.
     const registered = tf.engine().registeredVariables;
-    const orphan = sums.some((w) => registered[w.name.slice(0, -ACCUMULATOR_SUFFIX.length)] === undefined);
+    const orphan = sums.some((w) => !hasOwn(registered, w.name.slice(0, -ACCUMULATOR_SUFFIX.length)));
     if (orphan && accumulated > 0) {
       console.warn('@nf/agc: pending accumulated gradients refer to variables that do not exist here; they are dropped and accumulation restarts.');
     }
@@ -247,6 +286,8 @@ export class AgcOptimizer extends tf.Optimizer {
       accumulationSteps: this.accumulationSteps,
       exclude: serializeExclude(this.options.exclude) as unknown as tf.serialization.ConfigDictValue,
       optimizer: { className: this.inner.getClassName(), config: this.inner.getConfig() },
+      // Only when set, so configs saved before this option existed compare equal.
+      ...(this.options.onNonFinite === 'throw' ? { onNonFinite: 'throw' } : {}),
     };
   }
 
@@ -254,11 +295,12 @@ export class AgcOptimizer extends tf.Optimizer {
     cls: tf.serialization.SerializableConstructor<T>,
     config: tf.serialization.ConfigDict,
   ): T {
-    const innerSpec = config.optimizer as { className?: string; class_name?: string; config: tf.serialization.ConfigDict };
-    const innerName = innerSpec.className ?? innerSpec.class_name ?? '';
-    const entry = tf.serialization.SerializationMap.getMap().classNameMap[innerName];
+    const innerSpec = (config.optimizer ?? {}) as { className?: string; class_name?: string; config: tf.serialization.ConfigDict };
+    const innerName = String(innerSpec.className ?? innerSpec.class_name ?? '');
+    const classNameMap = tf.serialization.SerializationMap.getMap().classNameMap;
+    const entry = hasOwn(classNameMap, innerName) ? classNameMap[innerName] : undefined;
     if (entry === undefined) {
-      throw new AgcError('UNKNOWN_OPTIMIZER', `Cannot restore the optimizer inside AGC: class '${innerName}' is not registered; ` +
+      throw new AgcError('UNKNOWN_OPTIMIZER', `Cannot restore the optimizer inside AGC: class ${quoteName(innerName)} is not registered; ` +
         'import the module that registers it before loading.');
     }
     const [innerCls, innerFromConfig] = entry;
@@ -268,6 +310,7 @@ export class AgcOptimizer extends tf.Optimizer {
       eps: config.eps as number,
       accumulationSteps: (config.accumulationSteps as number | undefined) ?? 1,
       exclude: deserializeExclude(config.exclude),
+      ...(config.onNonFinite === 'throw' ? { onNonFinite: 'throw' as const } : {}),
     }) as unknown as T;
   }
 }
