@@ -1,17 +1,20 @@
 /**
  * The one error class of @nf/data. Every @nf package marks its errors with the shared
  * `Symbol.for('@nf/error')`, so `isNfError` recognises them without a shared dependency.
- * Messages name the file or value, what was found, and how to fix it.
+ * Messages name the file or value, what was found, and how to fix it, on one line: file names are
+ * written through `quote` (src/quote.ts), foreign text through `oneLine`.
  */
 const NF_ERROR = Symbol.for('@nf/error');
 
 export type DataErrorCode =
-  /** A file or folder does not exist or cannot be read. */
+  /** A file or folder does not exist, cannot be read, or is not a regular file / folder. */
   | 'NOT_FOUND'
-  /** An IDX file is malformed: wrong magic number, unknown type, truncated. */
+  /** An IDX file is malformed: wrong magic number, unknown type, zero or impossible dimensions, truncated, trailing data, corrupt gzip. */
   | 'BAD_IDX'
-  /** A CIFAR binary batch is malformed or truncated. */
+  /** A CIFAR binary batch is malformed, truncated, holds another record count than the official one, or its label-names file is wrong. */
   | 'BAD_CIFAR'
+  /** A file or folder is over one of the limits (`DEFAULT_LIMITS`): bytes, image pixels, folder entries or depth. */
+  | 'TOO_LARGE'
   /** Images and labels disagree in number. */
   | 'COUNT_MISMATCH'
   /** An image folder has no class folders, or a class folder holds no image. */

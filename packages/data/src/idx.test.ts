@@ -46,7 +46,7 @@ describe('IDX', () => {
 
   it('rejects truncated data and trailing bytes, with the sizes', () => {
     const full = idxBytes('uint8', [10, 2], new Array(20).fill(1));
-    expect(() => parseIdx(full.subarray(0, full.length - 3), 'x.idx')).toThrow(/x\.idx: shape \[10, 2\] of uint8 needs 32 bytes, file has 29 \(truncated\)/);
+    expect(() => parseIdx(full.subarray(0, full.length - 3), 'x.idx')).toThrow(/"x\.idx": shape \[10, 2\] of uint8 needs 32 bytes, file has 29 \(truncated\)/);
     expect(() => parseIdx(Buffer.concat([full, Buffer.from([1])]), 'x.idx')).toThrow(/trailing data/);
     expect(() => parseIdx(Buffer.from([0, 0, 8]), 'x.idx')).toThrow(/too short/);
   });
@@ -54,7 +54,7 @@ describe('IDX', () => {
   it('rejects corrupt gzip data', async () => {
     const file = path.join(tmp.dir, 'broken.gz');
     writeFileSync(file, Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3]));
-    await expect(loadIdx(file)).rejects.toThrow(/broken\.gz: corrupt or truncated gzip data/);
+    await expect(loadIdx(file)).rejects.toThrow(/broken\.gz": corrupt or truncated gzip data/);
   });
 
   it('fails at once on a missing path, naming it', async () => {

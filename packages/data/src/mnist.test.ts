@@ -61,7 +61,7 @@ describe('IDX dataset errors', () => {
     writeIdx(path.join(dir, 'train-labels-idx1-ubyte'), 'uint8', [4], [0, 1, 2, 3]);
     await expect(mnist({ dir })).rejects.toMatchObject({
       code: 'COUNT_MISMATCH',
-      message: expect.stringMatching(/train-images-idx3-ubyte\.gz holds 3 images but .*train-labels-idx1-ubyte holds 4 labels/),
+      message: expect.stringMatching(/train-images-idx3-ubyte\.gz" holds 3 images but ".*train-labels-idx1-ubyte" holds 4 labels/),
     });
   });
 

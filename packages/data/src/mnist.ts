@@ -5,10 +5,12 @@
  */
 import path from 'node:path';
 import { DataError } from './errors.js';
-import { maybeGunzip, parseIdx, type IdxArray } from './idx.js';
+import { readIdxFile, type IdxArray } from './idx.js';
+import { resolveLimit } from './limits.js';
 import { NORMALIZATION, type Normalization } from './normalization.js';
 import { bundledFashionMnistDir } from './package-paths.js';
-import { isFile, readFileBytes, requireDirectory } from './read-file.js';
+import { quote } from './quote.js';
+import { isFile, requireDirectory } from './read-file.js';
 import { toShared, type DataSource } from './source.js';
 
 export const FASHION_MNIST_CLASSES = [
@@ -36,6 +38,8 @@ export interface IdxDatasetOptions {
   readonly dir?: string;
   /** Default 'train'. */
   readonly split?: Split;
+  /** The most bytes each IDX file may hold after decompression. Default `DEFAULT_LIMITS.maxBytes` (1 GiB). */
+  readonly maxBytes?: number;
 }
 
 /** Finds `<prefix>-<kind>-idxN-ubyte` (or the `.idxN-ubyte` spelling), gzip preferred. */
@@ -48,13 +52,12 @@ async function findIdxFile(dir: string, prefix: string, kind: 'images' | 'labels
   }
   throw new DataError(
     'NOT_FOUND',
-    `no ${kind} file in ${dir}: looked for ${candidates.join(', ')}; pass the folder holding the MNIST-format files (for the full Fashion-MNIST: apt-get install dataset-fashion-mnist, then dir: '${DEBIAN_FASHION_MNIST_DIR}').`,
+    `no ${kind} file in ${quote(dir)}: looked for ${candidates.join(', ')}; pass the folder holding the MNIST-format files (for the full Fashion-MNIST: apt-get install dataset-fashion-mnist, then dir: '${DEBIAN_FASHION_MNIST_DIR}').`,
   );
 }
 
-async function readIdx(file: string): Promise<IdxArray> {
-  const bytes = await readFileBytes(file, 'pass the folder holding the MNIST-format files');
-  return parseIdx(await maybeGunzip(bytes, file), file);
+function readIdx(file: string, maxBytes: number, owner: string): Promise<IdxArray> {
+  return readIdxFile(file, 'pass the folder holding the MNIST-format files', maxBytes, owner);
 }
 
 async function loadIdxPair(
@@ -63,38 +66,41 @@ async function loadIdxPair(
   name: string,
   classNames: readonly string[],
   normalization: Normalization,
+  owner: 'fashionMnist' | 'mnist',
+  maxBytesOption: unknown,
 ): Promise<DataSource> {
   if (split !== 'train' && split !== 'test') {
     throw new DataError('BAD_OPTION', `${name}: split must be 'train' or 'test', received ${JSON.stringify(split)}.`);
   }
+  const maxBytes = resolveLimit(owner, 'maxBytes', maxBytesOption);
   await requireDirectory(dir, 'folder', `pass the folder holding the MNIST-format IDX files (for the full Fashion-MNIST: apt-get install dataset-fashion-mnist, then dir: '${DEBIAN_FASHION_MNIST_DIR}')`);
   const prefix = split === 'train' ? 'train' : 't10k';
   const imageFile = await findIdxFile(dir, prefix, 'images', 3);
   const labelFile = await findIdxFile(dir, prefix, 'labels', 1);
-  const [images, labels] = await Promise.all([readIdx(imageFile), readIdx(labelFile)]);
+  const [images, labels] = await Promise.all([readIdx(imageFile, maxBytes, owner), readIdx(labelFile, maxBytes, owner)]);
   if (images.dtype !== 'uint8' || images.shape.length !== 3) {
     throw new DataError(
       'BAD_IDX',
-      `${imageFile}: expected uint8 images of shape [N, H, W], found ${images.dtype} [${images.shape.join(', ')}]; pass an images file (idx3-ubyte).`,
+      `${quote(imageFile)}: expected uint8 images of shape [N, H, W], found ${images.dtype} [${images.shape.join(', ')}]; pass an images file (idx3-ubyte).`,
     );
   }
   if (labels.dtype !== 'uint8' || labels.shape.length !== 1) {
     throw new DataError(
       'BAD_IDX',
-      `${labelFile}: expected uint8 labels of shape [N], found ${labels.dtype} [${labels.shape.join(', ')}]; pass a labels file (idx1-ubyte).`,
+      `${quote(labelFile)}: expected uint8 labels of shape [N], found ${labels.dtype} [${labels.shape.join(', ')}]; pass a labels file (idx1-ubyte).`,
     );
   }
   const [n, height, width] = images.shape as [number, number, number];
   if (labels.shape[0] !== n) {
     throw new DataError(
       'COUNT_MISMATCH',
-      `${imageFile} holds ${n} images but ${labelFile} holds ${labels.shape[0]} labels; use the images and labels files of the same split.`,
+      `${quote(imageFile)} holds ${n} images but ${quote(labelFile)} holds ${labels.shape[0]} labels; use the images and labels files of the same split.`,
     );
   }
   const labelData = Int32Array.from(labels.data as Uint8Array);
   const bad = labelData.findIndex((l) => l >= classNames.length);
   if (bad >= 0) {
-    throw new DataError('BAD_IDX', `${labelFile}: label ${labelData[bad]} at index ${bad} is not below ${classNames.length} classes; is this the right labels file?`);
+    throw new DataError('BAD_IDX', `${quote(labelFile)}: label ${labelData[bad]} at index ${bad} is not below ${classNames.length} classes; is this the right labels file?`);
   }
   return {
     name,
@@ -114,10 +120,13 @@ async function loadIdxPair(
  * 28×28 gray, 1,000 / 200 per class); with `dir`, the four IDX files found there.
  */
 export async function fashionMnist(options: IdxDatasetOptions = {}): Promise<DataSource> {
+  if (options?.dir !== undefined && typeof options.dir !== 'string') {
+    throw new DataError('BAD_OPTION', `fashionMnist: dir must be the folder holding the Fashion-MNIST IDX files (or absent for the bundled subset), received ${typeof options.dir}.`);
+  }
   const split = options.split ?? 'train';
   const dir = options.dir ?? bundledFashionMnistDir;
-  const label = options.dir ? `fashion-mnist/${split} (${dir})` : `fashion-mnist/${split} (bundled subset)`;
-  return loadIdxPair(dir, split, label, FASHION_MNIST_CLASSES, NORMALIZATION.fashionMnist);
+  const label = options.dir ? `fashion-mnist/${split} (${quote(dir)})` : `fashion-mnist/${split} (bundled subset)`;
+  return loadIdxPair(dir, split, label, FASHION_MNIST_CLASSES, NORMALIZATION.fashionMnist, 'fashionMnist', options.maxBytes);
 }
 
 /** MNIST digits from the four IDX files in `dir`. */
@@ -126,5 +135,5 @@ export async function mnist(options: IdxDatasetOptions & { readonly dir: string 
     throw new DataError('BAD_OPTION', `mnist: dir must be the folder holding the MNIST IDX files, received ${String(options?.dir)}.`);
   }
   const split = options.split ?? 'train';
-  return loadIdxPair(options.dir, split, `mnist/${split} (${options.dir})`, MNIST_CLASSES, NORMALIZATION.mnist);
+  return loadIdxPair(options.dir, split, `mnist/${split} (${quote(options.dir)})`, MNIST_CLASSES, NORMALIZATION.mnist, 'mnist', options.maxBytes);
 }
