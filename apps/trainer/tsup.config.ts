@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 export default defineConfig({
   entry: ['src/cli.ts', 'src/index.ts', 'src/data-parallel-worker.ts'],
@@ -8,5 +11,6 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   external: [/^@tensorflow\//, /^@nf\//],
+  define: { __NF_TRAIN_VERSION__: JSON.stringify(version) },
   banner: ({ format }) => (format === 'esm' ? { js: '' } : {}),
 });

@@ -1,62 +1,133 @@
 /**
  * Command-line parsing for nf-train: a subcommand, then --flags (kebab-case) mapped to config keys,
- * plus the few flags of one subcommand that are not config keys (spp: --checkpoint, --batch).
+ * plus the flags of one subcommand that are not config keys (train: --resume; spp: --checkpoint,
+ * --batch). Strict: an unknown command, flag or stray argument is an error naming it, so a flag that
+ * was not understood never starts a run. `-h`/`--help` anywhere asks for the command's usage, and
+ * `--version` for the version; neither ever trains.
  */
-import { ConfigError } from './train-config.js';
+import { TrainerError, quote } from './errors.js';
+import { CONFIG_KEYS } from './train-config.js';
+
+export const COMMANDS = ['train', 'eval', 'spp', 'export', 'info'] as const;
+export type Command = (typeof COMMANDS)[number];
 
 export interface ParsedArgs {
-  command: string;
+  /** The subcommand; 'help' when none was given or help was asked for without one. */
+  command: Command | 'help';
+  /** -h / --help was given: print the usage of `command` and stop. */
+  help: boolean;
+  /** --version was given: print the version and stop. */
+  version: boolean;
+  /** The preset (default fashion-mnist) and whether it was given on the command line. */
   preset: string;
+  presetGiven: boolean;
   configFile?: string;
-  resume: boolean;
+  /** train --resume: false, true (the run in --out), or a run or checkpoint folder. */
+  resume: false | true | string;
   overrides: Record<string, unknown>;
   positional: string[];
   /** Flags of this subcommand that are not config keys. */
   commandFlags: { checkpoint?: string; batch?: number };
 }
 
-const NUMERIC = new Set(['epochs', 'batchSize', 'accumulation', 'lr', 'warmupEpochs', 'momentum', 'weightDecay', 'clipping', 'labelSmoothing', 'emaDecay', 'seed', 'checkpointEvery', 'keepCheckpoints', 'maxSteps', 'evalLimit', 'workers', 'randomShift', 'mixup', 'cutmix', 'mixupProb', 'mixupSwitchProb']);
+const NUMERIC = new Set(['epochs', 'batchSize', 'accumulation', 'lr', 'warmupEpochs', 'momentum', 'weightDecay', 'clipping', 'labelSmoothing', 'emaDecay', 'seed', 'checkpointEvery', 'checkpointMinutes', 'checkpointSteps', 'keepCheckpoints', 'maxSteps', 'evalLimit', 'workers', 'randomShift', 'mixup', 'cutmix', 'mixupProb', 'mixupSwitchProb']);
 const BOOLEAN = new Set(['nesterov']);
-/** Per subcommand: its own flags. */
-const COMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = { spp: ['checkpoint', 'batch'] };
+/** Config keys that are not flags (set them in a config file). */
+const FILE_ONLY = new Set(['modelOverrides']);
+/** Per subcommand: its own flags beyond the config keys, and how many positional arguments it takes. */
+const COMMAND_SPEC: Readonly<Record<Command, { flags: readonly string[]; positional: [min: number, max: number]; usage: string }>> = {
+  train: { flags: ['resume'], positional: [0, 0], usage: 'nf-train train [options]' },
+  eval: { flags: [], positional: [0, 1], usage: 'nf-train eval [<model dir>] [options]' },
+  spp: { flags: ['checkpoint', 'batch'], positional: [0, 0], usage: 'nf-train spp [options]' },
+  export: { flags: [], positional: [2, 2], usage: 'nf-train export <model dir> <out dir>' },
+  info: { flags: [], positional: [0, 0], usage: 'nf-train info [options]' },
+};
 
-const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+const camel = (flag: string) => flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const isCommand = (s: string | undefined): s is Command => (COMMANDS as readonly string[]).includes(s ?? '');
+const argsError = (message: string) => new TrainerError('BAD_ARGS', message);
 
 export function parseArgs(argv: string[]): ParsedArgs {
-  const [command = 'help', ...rest] = argv;
-  const out: ParsedArgs = { command, preset: 'fashion-mnist', resume: false, overrides: {}, positional: [], commandFlags: {} };
-  const own = Object.hasOwn(COMMAND_FLAGS, command) ? COMMAND_FLAGS[command]! : [];
+  const out: ParsedArgs = { command: 'help', help: false, version: false, preset: 'fashion-mnist', presetGiven: false, resume: false, overrides: {}, positional: [], commandFlags: {} };
+  const [first, ...rest] = argv;
+  if (first === undefined) return { ...out, help: true };
+  if (first === 'help' || first === '-h' || first === '--help') {
+    const topic = rest.find((a) => !a.startsWith('-'));
+    if (topic !== undefined && !isCommand(topic)) throw argsError(`unknown command ${quote(topic)}; commands: ${COMMANDS.join(', ')}.`);
+    return { ...out, command: topic ?? 'help', help: true };
+  }
+  if (first === '--version' || first === '-V' || first === 'version') return { ...out, version: true };
+  if (!isCommand(first)) {
+    throw argsError(`unknown command ${quote(first)}; commands: ${COMMANDS.join(', ')} (nf-train --help lists them).`);
+  }
+  out.command = first;
+  const spec = COMMAND_SPEC[first];
+  const hint = `see nf-train ${first} --help`;
+  // Help and version win over everything else on the line, whatever its other errors.
+  if (rest.some((a) => a === '-h' || a === '--help')) return { ...out, help: true };
+  if (rest.includes('--version')) return { ...out, version: true };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
-    if (!arg.startsWith('--')) {
+    if (arg === '--') {
+      out.positional.push(...rest.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-' || /^-\d/.test(arg)) {
       out.positional.push(arg);
       continue;
     }
-    const [rawKey, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
+    if (!arg.startsWith('--')) throw argsError(`unknown option ${quote(arg)} for '${first}'; options are --long-names (${hint}).`);
+    const eq = arg.indexOf('=');
+    const rawKey = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    const inline = eq < 0 ? undefined : arg.slice(eq + 1);
     const key = camel(rawKey);
-    if (key === 'resume') {
-      out.resume = true;
+    if (rawKey === '' || rawKey !== kebab(key)) throw argsError(`unknown option ${quote(arg)} for '${first}'; options are kebab-case, e.g. --batch-size (${hint}).`);
+    const own = spec.flags.includes(key);
+    if (key === 'resume' && own) {
+      // --resume takes an optional folder: --resume=DIR, or a following argument that is not an option.
+      if (inline !== undefined) {
+        if (inline === '') throw argsError(`--resume= needs a run or checkpoint folder after '=' (or use --resume alone).`);
+        out.resume = inline;
+      } else if (rest[i + 1] !== undefined && !rest[i + 1]!.startsWith('-')) out.resume = rest[++i]!;
+      else out.resume = true;
       continue;
     }
-    const value = inline ?? rest[++i];
-    if (value === undefined) throw new ConfigError(`--${rawKey} needs a value.`);
-    if (key === 'preset') out.preset = value;
-    else if (key === 'config') out.configFile = value;
-    else if (own.includes(key)) {
-      if (key === 'batch') {
-        const n = Number(value);
-        if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--${rawKey} must be an integer >= 1, received '${value}'.`);
-        out.commandFlags.batch = n;
-      } else out.commandFlags.checkpoint = value;
-    } else if (NUMERIC.has(key)) {
+    const known = own || key === 'preset' || key === 'config' || (CONFIG_KEYS.has(key) && !FILE_ONLY.has(key));
+    if (!known) {
+      const why = FILE_ONLY.has(key) ? ` ('${key}' is set in a --config file)` : CONFIG_KEYS.has(key) || key === 'resume' || key === 'checkpoint' || key === 'batch' ? ` (not an option of '${first}')` : '';
+      throw argsError(`unknown option ${quote(`--${rawKey}`)} for '${first}'${why}; ${hint}.`);
+    }
+    const value = inline ?? (rest[i + 1] !== undefined && !rest[i + 1]!.startsWith('--') ? rest[++i] : undefined);
+    if (value === undefined) throw argsError(`--${rawKey} needs a value (${hint}).`);
+    if (key === 'preset') {
+      out.preset = value;
+      out.presetGiven = true;
+    } else if (key === 'config') out.configFile = value;
+    else if (key === 'batch') {
       const n = Number(value);
-      if (!Number.isFinite(n)) throw new ConfigError(`--${rawKey} must be a number, received '${value}'.`);
+      if (!Number.isInteger(n) || n < 1) throw argsError(`--${rawKey} must be an integer >= 1, received ${quote(value)}.`);
+      out.commandFlags.batch = n;
+    } else if (key === 'checkpoint') out.commandFlags.checkpoint = value;
+    else if (NUMERIC.has(key)) {
+      const n = Number(value);
+      if (value.trim() === '' || !Number.isFinite(n)) throw argsError(`--${rawKey} must be a number, received ${quote(value)}.`);
       out.overrides[key] = n;
     } else if (BOOLEAN.has(key)) {
-      if (value !== 'true' && value !== 'false') throw new ConfigError(`--${rawKey} must be true or false, received '${value}'.`);
+      if (value !== 'true' && value !== 'false') throw argsError(`--${rawKey} must be true or false, received ${quote(value)}.`);
       out.overrides[key] = value === 'true';
-    }
-    else out.overrides[key] = value;
+    } else out.overrides[key] = value;
   }
+  const [min, max] = spec.positional;
+  if (out.positional.length > max) {
+    const extra = out.positional[max]!;
+    throw argsError(`unexpected argument ${quote(extra)} for '${first}' (usage: ${spec.usage}); ${hint}.`);
+  }
+  if (out.positional.length < min) throw argsError(`'${first}' needs ${min} argument${min > 1 ? 's' : ''} (usage: ${spec.usage}).`);
   return out;
+}
+
+/** The command's usage line. */
+export function usageOf(command: Command): string {
+  return COMMAND_SPEC[command].usage;
 }

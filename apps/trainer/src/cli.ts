@@ -6,8 +6,10 @@
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { countMacs, countParams, configOf, loadModel } from '@nf/models';
-import { parseArgs } from './cli-args.js';
-import { resolveConfig, PRESETS } from './train-config.js';
+import { COMMANDS, parseArgs, usageOf, type Command, type ParsedArgs } from './cli-args.js';
+import { resolveConfig, PRESETS, type TrainConfig } from './train-config.js';
+import { resumeTarget, resumedConfig } from './resume.js';
+import { TrainerError, oneLine, quote } from './errors.js';
 import { readConfigFile } from './config-file.js';
 import { loadBackend } from './load-backend.js';
 import { train } from './train.js';
@@ -16,35 +18,92 @@ import { evaluateAsync } from './evaluate.js';
 import { exportModel } from './export-model.js';
 import { checkpointModel, runSpp, tableModel } from './spp.js';
 
-const HELP = `nf-train <command> [--preset ${Object.keys(PRESETS).join('|')}] [--config file.yaml|file.yml|file.json] [--key value ...]
-  train    train a model (default preset: fashion-mnist on the bundled subset); --resume continues from the last checkpoint
-  eval     evaluate <model dir> on the preset's test set
-  spp      signal-propagation plot: nf-train spp [--model <name>] [--checkpoint <run dir|checkpoint dir>] [--out <dir>] [--batch N]
-           N(0,1) images (default 8) at the model's train size; a checkpoint's EMA weights when it has them;
-           prints a table and terminal plots, writes spp.svg and spp.json to --out
-           (default: <run dir>/spp for a checkpoint, runs/spp/<model> for a fresh model)
-  export   fold weight standardization: nf-train export <model dir> <out dir>
+/** The package version, set by the build (tsup `define`). */
+declare const __NF_TRAIN_VERSION__: string | undefined;
+
+const KEYS_HELP = `Keys (flags in kebab-case, config files in camelCase):
+  model, epochs, batch-size, accumulation, lr, warmup-epochs, momentum, nesterov (true|false), weight-decay, clipping,
+  label-smoothing, ema-decay, seed, backend (auto|tensorflow-gpu|tensorflow|webgpu|wasm|cpu),
+  workers (data-parallel threads on cpu/wasm, 0 = one per core), out, data, dataset,
+  checkpoint-every (epochs), checkpoint-minutes (within an epoch, default 10, 0 = off), checkpoint-steps (0 = off),
+  keep-checkpoints, on-nan (stop|skip), max-steps, eval-limit,
+  random-shift (pixels, 0 = off), mixup (Beta α, 0 = off), cutmix (Beta α, 0 = off), mixup-prob (default 1), mixup-switch-prob (CutMix share when both on, default 0.5)
+  modelOverrides only in a config file.
+Common options: --preset ${Object.keys(PRESETS).join('|')}  --config file.yaml|file.yml|file.json  -h, --help`;
+
+const HELP: Readonly<Record<Command | 'help', string>> = {
+  help: `nf-train <command> [options]   (nf-train <command> --help for one command's options)
+  train    train a model (default preset: fashion-mnist on the bundled subset)
+  eval     evaluate a saved model on the preset's test set
+  spp      signal-propagation plot of a fresh model or a checkpoint
+  export   fold weight standardization into plain convolutions
   info     backend, device and model summary (parameters, MACs)
-Keys (flags in kebab-case, config files in camelCase):
-      model, epochs, batch-size, accumulation, lr, warmup-epochs, momentum, nesterov (true|false), weight-decay, clipping,
-      label-smoothing, ema-decay, seed, backend (auto|tensorflow-gpu|tensorflow|webgpu|wasm|cpu),
-      workers (data-parallel threads on cpu/wasm, 0 = one per core), out, data,
-      checkpoint-every, keep-checkpoints, on-nan (stop|skip), max-steps, eval-limit,
-      random-shift (pixels, 0 = off), mixup (Beta α, 0 = off), cutmix (Beta α, 0 = off), mixup-prob (default 1), mixup-switch-prob (CutMix share when both on, default 0.5)`;
+Options: -h, --help (this text), --version
+${KEYS_HELP}`,
+  train: `${usageOf('train')}
+Trains the preset (default fashion-mnist), then the --config file, then the flags, into --out
+(metrics.jsonl, checkpoints/, report.html, model/). One writer per --out (a lock file holds the pid).
+  --resume [DIR]   continue a run: from the newest intact checkpoint in --out, or from DIR (a run
+                   folder or one of its checkpoints/step-* folders). The run keeps its configuration;
+                   only --epochs, --max-steps, --eval-limit, --checkpoint-every, --checkpoint-minutes,
+                   --checkpoint-steps, --keep-checkpoints, --on-nan, --backend, --workers, --data and --out may change.
+${KEYS_HELP}`,
+  eval: `${usageOf('eval')}
+Evaluates a saved model (default: <out>/model of the preset) on the preset's test set: loss, top-1, top-5.
+${KEYS_HELP}`,
+  spp: `${usageOf('spp')}
+  --model NAME        a fresh model of the table (default: the preset's)
+  --checkpoint DIR    a run folder or checkpoint folder: its EMA weights when it has them
+  --batch N           N(0,1) images at the model's train size (default 8)
+  --out DIR           where spp.svg and spp.json go (default <run dir>/spp, or runs/spp/<model>)
+Prints a table and terminal plots.
+${KEYS_HELP}`,
+  export: `${usageOf('export')}
+Folds weight standardization into plain conv kernels; the exported model gives the same outputs.
+Options: --backend NAME, -h, --help`,
+  info: `${usageOf('info')}
+Prints the backend, device, tfjs version and the model's parameters and MACs.
+${KEYS_HELP}`,
+};
+
+const VERSION = typeof __NF_TRAIN_VERSION__ === 'string' ? __NF_TRAIN_VERSION__ : '0.0.0-dev';
+
+/** The configuration from the command line: the preset, the --config file, then the flags. */
+async function commandConfig(args: ParsedArgs): Promise<{ config: TrainConfig; layers: Array<[Record<string, unknown>, string]> }> {
+  const file = args.configFile ? await readConfigFile(args.configFile) : {};
+  const layers: Array<[Record<string, unknown>, string]> = [
+    [file, args.configFile ?? 'config'],
+    [args.overrides, 'flags'],
+  ];
+  return { config: resolveConfig(args.preset, ...layers), layers };
+}
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
-  if (args.command === 'help' || args.command === '--help') {
-    console.log(HELP);
+  if (args.version) {
+    console.log(`nf-train ${VERSION} (tfjs ${tf.version.tfjs}, node ${process.version})`);
     return 0;
   }
-  const file = args.configFile ? await readConfigFile(args.configFile) : {};
-  const config = resolveConfig(args.preset, [file, args.configFile ?? 'config'], [args.overrides, 'flags']);
+  if (args.help || args.command === 'help') {
+    console.log(HELP[args.command]);
+    return 0;
+  }
+  let { config, layers } = await commandConfig(args);
+  let resume: boolean | string = false;
+  let preset = args.preset;
+  if (args.command === 'train' && args.resume !== false) {
+    // A resumed run takes its configuration from its checkpoint, then the flags that may change.
+    const explicitOut = [...layers].reverse().map(([l]) => l.out).find((o) => typeof o === 'string') as string | undefined;
+    const target = await resumeTarget(args.resume, explicitOut, config.out);
+    config = resumedConfig(target, args.presetGiven ? args.preset : undefined, layers);
+    resume = target.checkpoint ?? true;
+    preset = target.state.preset ?? preset;
+  }
   const backend = await loadBackend(config.backend);
   for (const note of backend.notes) console.log(`note: ${note}`);
   console.log(`backend: ${backend.name} — ${backend.detail}`);
   if (args.command === 'train') {
-    const result = await train(config, { resume: args.resume });
+    const result = await train(config, { resume, preset });
     if (result.interrupted) return 130;
     console.log(`test accuracy ${result.testAccuracy.toFixed(4)} after ${result.steps} steps in ${result.seconds.toFixed(0)} s; report: ${path.join(result.outDir, 'report.html')}`);
     return 0;
@@ -74,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args.command === 'export') {
     const [from, to] = args.positional;
-    if (!from || !to) throw new Error('usage: nf-train export <model dir> <out dir>');
+    if (!from || !to) throw new TrainerError('BAD_ARGS', `usage: ${usageOf('export')}`);
     await exportModel(from, to);
     console.log(`exported ${from} with weight standardization folded to ${to}`);
     return 0;
@@ -84,13 +143,18 @@ async function main(argv: string[]): Promise<number> {
     console.log(`tfjs ${tf.version.tfjs}; model ${config.model}: ${countParams(mc).toLocaleString('en')} parameters, ${(countMacs(mc) / 1e9).toFixed(3)} GMACs at ${mc.testSize}²`);
     return 0;
   }
-  throw new Error(`unknown command '${args.command}'; commands: train, eval, spp, export, info (see nf-train help).`);
+  throw new TrainerError('BAD_ARGS', `unknown command ${quote(args.command)}; commands: ${COMMANDS.join(', ')} (see nf-train --help).`);
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: Error) => {
-    console.error(`nf-train: ${error.message.split('\n')[0]}`);
+    // One line: an @nf error's message (control characters escaped), else the first line of another.
+    const nf = typeof error === 'object' && error !== null && (error as unknown as Record<symbol, unknown>)[Symbol.for('@nf/error')] === true;
+    const text = nf ? oneLine(error.message) : oneLine(String(error?.message ?? error).split('\n')[0]!);
+    const code = (error as Error & { code?: unknown }).code;
+    const tag = nf && typeof code === 'string' ? ` [${code}]` : '';
+    console.error(`nf-train: ${text}${tag}`);
     process.exit(1);
   },
 );

@@ -14,6 +14,8 @@ export interface MetricRecord {
   gradNorm?: number;
   clipFraction?: number;
   imgPerSec?: number;
+  /** Seconds of training since the run began, summed over resumed sessions. */
+  elapsed?: number;
   confusion?: number[][];
 }
 

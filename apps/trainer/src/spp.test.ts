@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configOf, createModel } from '@nf/models';
 import { resolveConfig } from './train-config.js';
 import { train } from './train.js';
-import { analyzeNfModel, checkpointModel, findCheckpoint, runSpp, tableModel } from './spp.js';
+import { analyzeNfModel, checkpointModel, resolveCheckpointFolder, runSpp, tableModel } from './spp.js';
 
 const overrides = { channels: [16, 16, 32, 32], stemChannels: 16, groupSize: 8, numFeatures: 32 };
 const dirs: string[] = [];
@@ -72,7 +72,7 @@ describe('signal propagation of our NFNets', () => {
 
   it('a checkpoint folder too, and one written before state.json had modelConfig; the live weights on request', async () => {
     const folder = path.join(dir, 'checkpoints', 'step-00000002');
-    expect(await findCheckpoint(folder)).toEqual({ folder, runDir: dir });
+    expect(await resolveCheckpointFolder(folder)).toEqual({ folder, runDir: dir });
     const old = path.join(tmp(), 'copied');
     cpSync(folder, old, { recursive: true });
     const state = JSON.parse(readFileSync(path.join(old, 'state.json'), 'utf8')) as Record<string, unknown>;

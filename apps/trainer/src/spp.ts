@@ -9,10 +9,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { configOf, createModel, type NfConfig } from '@nf/models';
 import { analyzeSignalPropagation, formatTable, renderSvg, renderTerminalPlot, toJson, type ResidualOptions, type SignalReport } from '@nf/signal-prop';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TrainConfig } from './train-config.js';
-import { latestCheckpoint, readCheckpointWeights, type CheckpointWeights } from './checkpoint.js';
+import { findCheckpoint, latestCheckpoint, readCheckpointState, readCheckpointWeights, type CheckpointWeights } from './checkpoint.js';
+import { TrainerError, quote } from './errors.js';
 import { namedWeights } from './train-step.js';
 import { DATASET_GEOMETRY } from './dataset.js';
 import { withSeed, withSeedAsync } from './seeded-random.js';
@@ -48,21 +49,13 @@ export interface SppModel {
   runDir?: string;
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
-
-/** A checkpoint folder (state.json + model.safetensors), or the latest one of a run directory. */
-export async function findCheckpoint(dir: string): Promise<{ folder: string; runDir?: string }> {
-  if ((await exists(path.join(dir, 'state.json'))) && (await exists(path.join(dir, 'model.safetensors')))) {
-    const parent = path.dirname(path.resolve(dir));
-    return path.basename(parent) === 'checkpoints' ? { folder: dir, runDir: path.dirname(parent) } : { folder: dir };
-  }
-  if (await exists(path.join(dir, 'checkpoints'))) {
-    const folder = await latestCheckpoint(path.join(dir, 'checkpoints'));
-    if (!folder) throw new Error(`run directory '${dir}' has no completed checkpoint in ${path.join(dir, 'checkpoints')}.`);
-    return { folder, runDir: dir };
-  }
-  if (!(await exists(dir))) throw new Error(`--checkpoint '${dir}' does not exist.`);
-  throw new Error(`--checkpoint '${dir}' is neither a run directory (with checkpoints/) nor a checkpoint folder (with state.json and model.safetensors).`);
+/** A checkpoint folder, or the latest one of a run directory. */
+export async function resolveCheckpointFolder(dir: string): Promise<{ folder: string; runDir?: string }> {
+  const found = await findCheckpoint(dir);
+  if (found.folder) return { folder: found.folder, ...(found.runDir ? { runDir: found.runDir } : {}) };
+  const folder = await latestCheckpoint(path.join(dir, 'checkpoints'));
+  if (!folder) throw new TrainerError('BAD_CHECKPOINT', `run directory ${quote(dir)} has no completed checkpoint in ${quote(path.join(dir, 'checkpoints'))}.`);
+  return { folder, runDir: dir };
 }
 
 /** The model of `config` (preset/--model and modelOverrides) with fresh weights, seeded by config.seed. */
@@ -74,8 +67,8 @@ export function tableModel(config: TrainConfig): SppModel {
 
 /** The model of a checkpoint, rebuilt from its state.json and loaded with its EMA (else live) weights. */
 export async function checkpointModel(dir: string, expectModel?: string, prefer: CheckpointWeights = 'ema'): Promise<SppModel> {
-  const { folder, runDir } = await findCheckpoint(dir);
-  const state = JSON.parse(await readFile(path.join(folder, 'state.json'), 'utf8')) as { step?: number; config?: Partial<TrainConfig>; modelConfig?: NfConfig };
+  const { folder, runDir } = await resolveCheckpointFolder(dir);
+  const state = (await readCheckpointState(folder)) as { step?: number; config?: Partial<TrainConfig>; modelConfig?: NfConfig };
   const trained = state.config ?? {};
   if (typeof trained.model !== 'string') throw new Error(`checkpoint ${folder}: state.json names no model.`);
   if (expectModel !== undefined && expectModel !== trained.model) {
@@ -121,7 +114,7 @@ export async function runSpp(target: SppModel, outDir: string, options: SppOptio
 export async function reportSpp(model: tf.LayersModel, modelConfig: NfConfig, seed: number, label: string, log: (line: string) => void): Promise<ReportSpp> {
   const size = modelConfig.trainSize;
   const batchSize = 8;
-  const caption = `Per residual block (x: depth; dotted: stage transitions): average channel squared mean, average channel variance, and the residual branch's variance before its skip gain and α, on ${batchSize} N(0, 1) images of ${size}×${size} in training mode (nfnet-facts.md §7).${
+  const caption = `Per residual block (x: depth; dotted: stage transitions): average channel squared mean, average channel variance, and the residual branch's variance before its skip gain and α, on ${batchSize} N(0, 1) images of ${size}×${size} in training mode (Brock et al. 2021, §4).${
     modelConfig.skipInit ? " SkipInit: the skip gains start at 0, so at initialization each block's output equals its input (flat variance) until training moves the gains; the branch variance is measured before the gain." : ''
   }`;
   try {

@@ -3,6 +3,8 @@
  * one line naming the key (unknown key, wrong type, impossible value). Recipe defaults follow
  * deepmind-research nfnets/experiment_nfnets.py (nfnet-facts.md §6).
  */
+import { TrainerError } from './errors.js';
+
 export interface TrainConfig {
   /** Model name from @nf/models' table, plus overrides of any config field. */
   model: string;
@@ -38,6 +40,11 @@ export interface TrainConfig {
   out: string;
   /** Checkpoint every N epochs (and at the end); keep the last K. */
   checkpointEvery: number;
+  /** Also checkpoint within an epoch once this many minutes have passed since the last one (0 = off),
+   * so that a killed run loses at most this much work on long epochs. */
+  checkpointMinutes: number;
+  /** Also checkpoint every N steps (0 = off). */
+  checkpointSteps: number;
   keepCheckpoints: number;
   onNan: 'stop' | 'skip';
   /** Limit training to this many steps (0 = no limit); for smoke runs. */
@@ -83,6 +90,8 @@ const FASHION: TrainConfig = {
   workers: 0,
   out: 'runs/fashion-mnist',
   checkpointEvery: 1,
+  checkpointMinutes: 10,
+  checkpointSteps: 0,
   keepCheckpoints: 3,
   onNan: 'stop',
   maxSteps: 0,
@@ -149,8 +158,10 @@ const SCHEMA: Record<keyof TrainConfig, { kind: Kind; check?: (v: never) => stri
   seed: { kind: 'number', check: (v: number) => (Number.isInteger(v) ? undefined : 'must be an integer') },
   backend: { kind: 'string', choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] },
   workers: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 0 ? undefined : 'must be an integer >= 0 (0 = one per core)') },
-  out: { kind: 'string' },
+  out: { kind: 'string', check: (v: string) => (v.trim() === '' ? 'must name a folder, e.g. runs/my-run' : undefined) },
   checkpointEvery: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 1 ? undefined : 'must be an integer >= 1') },
+  checkpointMinutes: { kind: 'number', check: (v: number) => (v >= 0 ? undefined : 'must be >= 0 (0 = off)') },
+  checkpointSteps: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 0 ? undefined : 'must be an integer >= 0 (0 = off)') },
   keepCheckpoints: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 1 ? undefined : 'must be an integer >= 1') },
   onNan: { kind: 'string', choices: ['stop', 'skip'] },
   maxSteps: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 0 ? undefined : 'must be an integer >= 0') },
@@ -162,14 +173,16 @@ const SCHEMA: Record<keyof TrainConfig, { kind: Kind; check?: (v: never) => stri
   mixupSwitchProb: { kind: 'number', check: (v: number) => (v >= 0 && v <= 1 ? undefined : 'must be in [0, 1]') },
 };
 
+/** Every config key (camelCase). */
+export const CONFIG_KEYS: ReadonlySet<string> = new Set(Object.keys(SCHEMA));
+
 const camelCase = (key: string) => key.replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase());
 
-export class ConfigError extends Error {
-  readonly code = 'BAD_CONFIG';
+/** A bad config key, preset or file (code 'BAD_CONFIG'). */
+export class ConfigError extends TrainerError {
   constructor(message: string) {
-    super(message);
+    super('BAD_CONFIG', message);
     this.name = 'ConfigError';
-    Object.defineProperty(this, Symbol.for('@nf/error'), { value: true });
   }
 }
 

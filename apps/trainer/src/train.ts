@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { countParams, createModel, saveModel, configOf, type NfConfig } from '@nf/models';
 import { availableParallelism } from 'node:os';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TrainConfig } from './train-config.js';
 import { loadDatasets } from './dataset.js';
@@ -15,7 +15,10 @@ import { warmupCosine } from './lr-schedule.js';
 import { createOptimizer, trainStep, namedWeights, trainableVariables, NonFiniteError, type StepOptions } from './train-step.js';
 import { DataParallel } from './data-parallel.js';
 import { WeightEma } from './ema.js';
-import { latestCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { latestCheckpoint, loadCheckpoint, newestIntactCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointParts } from './checkpoint.js';
+import { prepareOutDir } from './out-dir.js';
+import { checkResumeConfig, truncateMetrics } from './resume.js';
+import { TrainerError, quote } from './errors.js';
 import { evaluateAsync, type EvalResult } from './evaluate.js';
 import { renderReport, type MetricRecord } from './report.js';
 import { reportSpp } from './spp.js';
@@ -26,18 +29,54 @@ import { mixBatch, mixingEnabled, type MixedBatch, type MixOptions } from './mix
 export interface TrainResult {
   testAccuracy: number;
   steps: number;
+  /** Training time of the whole run in seconds, summed over its sessions when it was resumed. */
   seconds: number;
   interrupted: boolean;
   outDir: string;
 }
 
-export async function train(config: TrainConfig, options: { resume?: boolean; log?: (line: string) => void } = {}): Promise<TrainResult> {
+export interface TrainOptions {
+  /**
+   * Continue the run in `config.out`: `true` = from its newest intact checkpoint (a damaged newer one
+   * is skipped, saying so), a path = from that checkpoint folder. The configuration must be the run's
+   * own except for the keys in RESUMABLE_KEYS (see resume.ts); the CLI builds it from the checkpoint.
+   */
+  resume?: boolean | string;
+  log?: (line: string) => void;
+  /** The preset the configuration came from, recorded in checkpoints (the CLI passes it). */
+  preset?: string;
+}
+
+/**
+ * Trains `config` into `config.out`: takes the folder's lock (refusing a second writer), trains,
+ * checkpoints, and writes the model and report. A run that fails leaves no empty folders behind.
+ */
+export async function train(config: TrainConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const out = path.resolve(config.out);
-  await mkdir(out, { recursive: true });
+  const outDir = await prepareOutDir(config.out, log);
+  const metricsFile = path.join(outDir.dir, 'metrics.jsonl');
+  let failed = true;
+  try {
+    const result = await trainIn(outDir.dir, config, options, log);
+    failed = false;
+    return result;
+  } finally {
+    // A run that failed before recording anything leaves neither an empty metrics file nor folders.
+    if (failed && (await stat(metricsFile).then((s) => s.size === 0, () => false))) await rm(metricsFile, { force: true });
+    await outDir.release({ failed });
+  }
+}
+
+async function trainIn(out: string, config: TrainConfig, options: TrainOptions, log: (line: string) => void): Promise<TrainResult> {
   const metricsFile = path.join(out, 'metrics.jsonl');
   const ckptDir = path.join(out, 'checkpoints');
   const { train: trainSet, test: testSet } = await loadDatasets(config.dataset, config.data, config.seed);
+  if (trainSet.size < config.batchSize) {
+    throw new TrainerError(
+      'BAD_DATASET',
+      `batch size ${config.batchSize} is larger than the training set (${trainSet.size} examples of ${trainSet.name}): no step could be taken; use --batch-size ${Math.max(1, trainSet.size)} or less.`,
+    );
+  }
   const [h, w, c] = trainSet.shape;
   const modelConfig = configOf(config.model as never, { numClasses: trainSet.numClasses, inChannels: c, ...config.modelOverrides });
   tf.util.assert(h === w, () => 'square images expected');
@@ -57,12 +96,20 @@ export async function train(config: TrainConfig, options: { resume?: boolean; lo
   let step = 0;
   let epoch = 0;
   let index = 0;
+  // Training seconds of earlier sessions of this run (from the checkpoint resumed).
+  let earlierSeconds = 0;
+  const parts: CheckpointParts = { weights: vars, optimizer, ...(ema ? { ema: ema.shadows } : {}) };
   if (options.resume) {
-    const latest = await latestCheckpoint(ckptDir);
-    if (!latest) throw new Error(`--resume: no checkpoint in ${ckptDir}; start without --resume.`);
-    const state = await readCheckpoint(latest, { weights: vars, optimizer, ...(ema ? { ema: ema.shadows } : {}) });
+    const loaded = typeof options.resume === 'string' ? await loadCheckpoint(options.resume, parts) : await newestIntactCheckpoint(ckptDir, parts, log);
+    checkResumeConfig(loaded.state.config, config, loaded.folder);
+    if (loaded.state.index > trainSet.size) {
+      throw new TrainerError('BAD_CHECKPOINT', `checkpoint ${quote(loaded.folder)} is at example ${loaded.state.index} of an epoch, but the training set has ${trainSet.size}; was it written for another dataset?`);
+    }
+    const state = await restoreCheckpoint(loaded, parts);
     ({ step, epoch, index } = state);
-    log(`resumed from ${latest} at step ${step} (epoch ${epoch + 1}, example ${index})`);
+    earlierSeconds = state.elapsedSeconds ?? 0;
+    const dropped = await truncateMetrics(metricsFile, step);
+    log(`resumed from ${loaded.folder} at step ${step} (epoch ${epoch + 1}, example ${index})${dropped ? `; dropped ${dropped} metrics rows past step ${step} (from the interrupted session)` : ''}`);
   } else {
     await writeFile(metricsFile, '');
   }
@@ -74,13 +121,28 @@ export async function train(config: TrainConfig, options: { resume?: boolean; lo
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const record = async (r: MetricRecord) => appendFile(metricsFile, `${JSON.stringify(r)}\n`);
-  const checkpoint = async () =>
-    writeCheckpoint(ckptDir, { weights: vars, optimizer, ...(ema ? { ema: ema.shadows } : {}) }, { step, epoch, index, seed: config.seed, config, modelConfig }, config.keepCheckpoints);
+  const started = performance.now();
+  const elapsed = () => earlierSeconds + (performance.now() - started) / 1000;
+  let lastCheckpoint = { at: performance.now(), step };
+  const checkpoint = async () => {
+    const where = await writeCheckpoint(
+      ckptDir,
+      parts,
+      { step, epoch, index, seed: config.seed, config, modelConfig, elapsedSeconds: elapsed(), ...(options.preset ? { preset: options.preset } : {}) },
+      config.keepCheckpoints,
+    );
+    lastCheckpoint = { at: performance.now(), step };
+    return where;
+  };
+  // Within an epoch: by time (long epochs) or by step count, whichever is set and comes first.
+  const checkpointDue = () =>
+    step > lastCheckpoint.step &&
+    ((config.checkpointMinutes > 0 && performance.now() - lastCheckpoint.at >= config.checkpointMinutes * 60_000) ||
+      (config.checkpointSteps > 0 && step % config.checkpointSteps === 0));
   const evalNow = (): Promise<EvalResult> =>
     ema ? ema.withAveraged(() => evaluateAsync(model, testSet, 256, config.evalLimit)) : evaluateAsync(model, testSet, 256, config.evalLimit);
 
-  const started = performance.now();
-  const progress = new Progress(totalSteps, log);
+  const progress = new Progress(totalSteps, log, step);
   let lastEval: EvalResult | undefined;
   try {
     while (step < totalSteps && !stop) {
@@ -122,8 +184,10 @@ export async function train(config: TrainConfig, options: { resume?: boolean; lo
         index += config.batchSize;
         ema?.update(step);
         const imgPerSec = (config.batchSize * 1000) / (performance.now() - t0);
-        await record({ kind: 'train', step, epoch, loss: result.loss, accuracy: result.accuracy, lr, gradNorm: result.gradNorm, clipFraction: result.clipFraction, imgPerSec });
+        await record({ kind: 'train', step, epoch, loss: result.loss, accuracy: result.accuracy, lr, gradNorm: result.gradNorm, clipFraction: result.clipFraction, imgPerSec, elapsed: elapsed() });
         progress.update(step, { epoch: epoch + 1, loss: result.loss, acc: result.accuracy, imgPerSec, skipped: result.skipped });
+        // Mid-epoch checkpoints (the epoch-end one below covers the last step of an epoch).
+        if (index + config.batchSize <= trainSet.size && step < totalSteps && checkpointDue()) await checkpoint();
       }
       if (index + config.batchSize > trainSet.size) {
         lastEval = await evalNow();
@@ -147,7 +211,7 @@ export async function train(config: TrainConfig, options: { resume?: boolean; lo
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = elapsed();
   if (!stop) {
     // The final model is the EMA weights (when on): saved, and analyzed for the report's SPP.
     const finish = async () => {
@@ -163,7 +227,7 @@ export async function train(config: TrainConfig, options: { resume?: boolean; lo
       renderReport(records, {
         title: `nf-train: ${config.model} on ${trainSet.name}`,
         classNames: trainSet.classNames,
-        summary: { backend: tf.getBackend(), steps: step, 'wall time (s)': seconds.toFixed(0), 'test top-1': lastEval?.accuracy.toFixed(4) ?? '-', 'batch size': config.batchSize, 'peak lr': config.lr, 'AGC λ': config.clipping, ...mix },
+        summary: { backend: tf.getBackend(), steps: step, 'wall time (s)': `${seconds.toFixed(0)}${earlierSeconds > 0 ? ' (all sessions)' : ''}`, 'test top-1': lastEval?.accuracy.toFixed(4) ?? '-', 'batch size': config.batchSize, 'peak lr': config.lr, 'AGC λ': config.clipping, ...mix },
         spp,
       }),
     );
