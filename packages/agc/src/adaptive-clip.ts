@@ -9,8 +9,8 @@
  * Deliberate differences: a unit whose gradient norm is NaN or Inf is passed through unchanged
  * (the references multiply it by max/inf = 0, which turns Inf into NaN and hides where it came
  * from); so is a unit whose parameter norm is NaN or Inf (no threshold exists; the references
- * either pass it or turn it into NaN depending on how they compare). Both stay visible and are
- * reported by `clipGradients(..., {stats: true})` (`nonFinite`, `nonFiniteParam`).
+ * report nothing). Both stay visible and are reported by `clipGradients(..., {stats: true})`
+ * (`nonFinite`, `nonFiniteParam`).
  * Gradients and parameters must be float32 tensors (see check-tensors.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';

@@ -20,7 +20,7 @@ export function isTensorLike(value: unknown): value is tf.Tensor {
   return Array.isArray(t.shape) && typeof t.dtype === 'string' && typeof t.rank === 'number' && 'dataId' in t;
 }
 
-/** Throws BAD_INPUT unless `value` is a tensor that is not disposed. `role`: 'Gradient of' or 'Parameter'. */
+/** Throws BAD_INPUT unless `value` is a tensor that is not disposed. */
 export function checkTensor(role: 'gradient' | 'parameter', label: string, value: unknown): asserts value is tf.Tensor {
   const what = role === 'gradient' ? `Gradient of ${label}` : `Parameter ${label}`;
   if (!isTensorLike(value)) {
