@@ -1,5 +1,5 @@
 // Sources
-export { loadIdx, parseIdx, type IdxArray, type IdxData, type IdxDtype } from './idx.js';
+export { loadIdx, parseIdx, type IdxArray, type IdxData, type IdxDtype, type IdxReadOptions } from './idx.js';
 export {
   fashionMnist,
   mnist,
@@ -13,9 +13,10 @@ export { cifar, CIFAR10_CLASSES, type CifarOptions } from './cifar.js';
 export { imageFolder, IMAGE_EXTENSIONS, type ImageFolderOptions } from './image-folder.js';
 export { fromArrays, type FromArraysOptions } from './from-arrays.js';
 export { syntheticImages, syntheticImage, type SyntheticOptions } from './synthetic.js';
-export type { DataSource, SourceSpec } from './source.js';
+export type { DataSource, SourceSpec, ImageFileLimits } from './source.js';
 export { readImage, type SkippedFile } from './read-example.js';
-export { decodeImage } from './decode.js';
+export { decodeImage, type DecodeOptions } from './decode.js';
+export { DEFAULT_LIMITS, type Limits } from './limits.js';
 export { NORMALIZATION, normalize, type Normalization } from './normalization.js';
 
 // Pipeline

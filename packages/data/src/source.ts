@@ -14,8 +14,8 @@ export type SourceSpec =
       readonly width: number;
       readonly channels: number;
     }
-  /** Encoded image files, decoded in the worker. */
-  | { readonly kind: 'files'; readonly paths: readonly string[] }
+  /** Encoded image files, decoded in the worker; `limits` absent = `DEFAULT_LIMITS`, links followed. */
+  | { readonly kind: 'files'; readonly paths: readonly string[]; readonly limits?: ImageFileLimits }
   /** Images generated from (seed, index) on demand. */
   | {
       readonly kind: 'synthetic';
@@ -25,6 +25,16 @@ export type SourceSpec =
       readonly channels: number;
       readonly numClasses: number;
     };
+
+/** How the files of a `files` source are read and decoded (set by `imageFolder`'s options). */
+export interface ImageFileLimits {
+  /** The most pixels per image, from its header, before decoding. */
+  readonly maxImagePixels: number;
+  /** The most bytes per image file read into memory. */
+  readonly maxImageBytes: number;
+  /** Whether a file that is a symbolic link is read (false: such a file is skipped). */
+  readonly followSymlinks: boolean;
+}
 
 export interface DataSource {
   /** For messages and reports, e.g. `fashion-mnist/train (bundled subset)`. */
