@@ -65,8 +65,9 @@ export function parseArgs(argv: string[]): ParsedArgs {
   const spec = COMMAND_SPEC[first];
   const hint = `see nf-train ${first} --help`;
   // Help and version win over everything else on the line, whatever its other errors.
-  if (rest.some((a) => a === '-h' || a === '--help')) return { ...out, help: true };
-  if (rest.includes('--version')) return { ...out, version: true };
+  const options = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (options.some((a) => a === '-h' || a === '--help')) return { ...out, help: true };
+  if (options.includes('--version')) return { ...out, version: true };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     if (arg === '--') {

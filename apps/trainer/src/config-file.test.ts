@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { configFormat, parseConfigText, readConfigFile } from './config-file.js';
+import { MAX_CONFIG_BYTES, configFormat, firstDuplicateJsonKey, parseConfigText, readConfigFile } from './config-file.js';
 import { ConfigError, PRESETS, resolveConfig } from './train-config.js';
 import { parseArgs } from './cli-args.js';
 
@@ -66,6 +67,54 @@ describe('--config: YAML or JSON', () => {
     expect(errorOf(() => parseConfigText('', 'e.json'))).toMatch(/^config file 'e\.json': invalid JSON: /);
     expect(errorOf(() => configFormat('run.toml'))).toBe(`config file 'run.toml': unknown extension '.toml'; use .yaml, .yml or .json.`);
     await expect(readConfigFile(path.join(dir, 'missing.yaml'))).rejects.toThrow(/^cannot read config file '.*missing\.yaml': no such file\.$/);
+  });
+});
+
+describe('--config: hostile files', () => {
+  it('duplicate keys in JSON are errors, as in YAML (JSON.parse alone keeps the last)', () => {
+    expect(errorOf(() => parseConfigText('{"epochs": 2,\n "lr": 0.1,\n "epochs": 30}', 'dup.json'))).toBe(`config file 'dup.json': duplicate key 'epochs' at line 3; give each key once.`);
+    expect(errorOf(() => parseConfigText('{"modelOverrides": {"depths": [1], "depths": [2]}}', 'nested.json'))).toMatch(/duplicate key 'depths' at line 1/);
+    // The same key in different objects, keys inside strings, escapes: not duplicates.
+    expect(parseConfigText('{"a": {"x": 1}, "b": {"x": 2}, "c": "\\"a\\": \\"a\\"", "d": [{"x": 1}, {"x": 2}]}', 'ok.json')).toMatchObject({ a: { x: 1 } });
+  });
+
+  it.each([
+    ['{}', undefined],
+    ['{"a": 1, "b": 2}', undefined],
+    ['{"a": 1, "a": 2}', { key: 'a', line: 1 }],
+    ['{"a\\"b": 1, "a\\"b": 2}', { key: 'a"b', line: 1 }],
+    ['{"\\u0061": 1, "a": 2}', { key: 'a', line: 1 }],
+    ['[{"a": 1}, {"a": 1}]', undefined],
+    ['{"x": [1, {"a": 1, "b": {"a": 2}}], "a": 3,\n"x": 4}', { key: 'x', line: 2 }],
+    ['{"k": "v\\\\", "k": 2}', { key: 'k', line: 1 }],
+  ])('firstDuplicateJsonKey(%s)', (text, expected) => {
+    expect(firstDuplicateJsonKey(text)).toEqual(expected);
+  });
+
+  it('a file past the size cap is refused before it is parsed (YAML key checks are quadratic)', async () => {
+    const big = file('big.yaml', Array.from({ length: 20_000 }, (_, i) => `k${i}: ${i}`).join('\n'));
+    const started = performance.now();
+    await expect(readConfigFile(big)).rejects.toThrow(new RegExp(`^config file '.*big\\.yaml' is [\\d,]+ bytes; a config is a few dozen keys \\(at most ${MAX_CONFIG_BYTES / 1024} KiB\\)`));
+    expect(performance.now() - started).toBeLessThan(1_000);
+    // Just under the cap still parses (and fast).
+    const ok = file('ok.yaml', `epochs: 2\n${'# padding\n'.repeat(Math.floor((MAX_CONFIG_BYTES - 20) / 10))}`);
+    expect(await readConfigFile(ok)).toEqual({ epochs: 2 });
+  });
+
+  it('a device, a FIFO, a folder or bytes that are not UTF-8: one line, never a hang', async () => {
+    const zero = path.join(dir, 'zero.yaml');
+    symlinkSync('/dev/zero', zero);
+    await expect(readConfigFile(zero)).rejects.toThrow(/^cannot read config file '.*zero\.yaml': not a regular file\.$/);
+    const fifo = path.join(dir, 'pipe.yaml');
+    execFileSync('mkfifo', [fifo]);
+    await expect(readConfigFile(fifo)).rejects.toThrow(/^cannot read config file '.*pipe\.yaml': not a regular file\.$/);
+    const folder = path.join(dir, 'folder.json');
+    execFileSync('mkdir', [folder]);
+    await expect(readConfigFile(folder)).rejects.toThrow(/^cannot read config file '.*folder\.json': is a directory\.$/);
+    writeFileSync(path.join(dir, 'latin1.yaml'), Buffer.from([0x65, 0x3a, 0x20, 0xe9, 0xff]));
+    await expect(readConfigFile(path.join(dir, 'latin1.yaml'))).rejects.toThrow(/^config file '.*latin1\.yaml' is not UTF-8 text\.$/);
+    const newline = file('a\nb.json', '{"epochs": }');
+    await expect(readConfigFile(newline)).rejects.toThrow(/^config file ".*a\\nb\.json": invalid JSON/);
   });
 });
 

@@ -4,7 +4,7 @@
  * pid so that two processes never write the same run. A run that fails before writing anything
  * leaves no empty folders behind.
  */
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { access, lstat, mkdir, open, readFile, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -70,14 +70,23 @@ async function existingAncestor(dir: string): Promise<{ base: string; missing: s
   throw outError(dir, `no existing folder within ${MAX_DEPTH} levels above it`);
 }
 
-/** Whether a process with this pid is alive on this machine (EPERM: alive, not ours). */
+/**
+ * Whether a process with this pid is alive on this machine (EPERM: alive, not ours). A zombie (killed,
+ * not yet reaped by its parent: common in containers whose init does not reap) is not alive.
+ */
 function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ..."; the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 

@@ -200,7 +200,7 @@ async function trainIn(out: string, config: TrainConfig, options: TrainOptions, 
     }
     if (stop) {
       const where = await checkpoint();
-      log(`interrupted at step ${step}: checkpoint written to ${where}. Resume with: nf-train train --config <same config> --out ${config.out} --resume`);
+      log(`interrupted at step ${step}: checkpoint written to ${where}. Resume with: nf-train train --resume --out ${quote(config.out)} (the run keeps its configuration)`);
     } else if (!lastEval || step % stepsPerEpoch !== 0) {
       lastEval = await evalNow();
       await record({ kind: 'eval', step, epoch, loss: lastEval.loss, accuracy: lastEval.accuracy, confusion: lastEval.confusion });
