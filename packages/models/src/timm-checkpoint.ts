@@ -8,9 +8,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { readFile } from 'node:fs/promises';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.js';
 import { ModelsError } from './errors.js';
+import { DEFAULT_FILE_LIMITS, limitOption, type FileLimits } from './file-limits.js';
+import { readPlainFile } from './plain-file.js';
+import { quote } from './quote.js';
 
 type Layout = 'conv' | 'vector' | 'dense' | 'se' | 'scalar';
 
@@ -83,37 +85,34 @@ export interface LoadReport {
   mismatched: Array<{ key: string; expected: number[]; received: number[] }>;
 }
 
-async function bytesOf(bytesOrPath: Uint8Array | ArrayBuffer | string): Promise<{ bytes: Uint8Array; where: string }> {
-  if (typeof bytesOrPath === 'string') {
-    try {
-      return { bytes: new Uint8Array(await readFile(bytesOrPath)), where: bytesOrPath };
-    } catch (e) {
-      throw new ModelsError('IO', `Cannot read checkpoint '${bytesOrPath}': ${(e as Error).message}.`);
-    }
-  }
-  return { bytes: bytesOrPath instanceof Uint8Array ? bytesOrPath : new Uint8Array(bytesOrPath), where: 'checkpoint' };
+async function bytesOf(bytesOrPath: Uint8Array | ArrayBuffer | string, maxBytes: number): Promise<{ bytes: Uint8Array; where: string }> {
+  if (typeof bytesOrPath === 'string') return { bytes: await readPlainFile(bytesOrPath, maxBytes, { what: 'checkpoint' }), where: bytesOrPath };
+  if (bytesOrPath instanceof Uint8Array) return { bytes: bytesOrPath, where: 'checkpoint' };
+  if (typeof bytesOrPath === 'object' && bytesOrPath !== null) return { bytes: new Uint8Array(bytesOrPath), where: 'checkpoint' };
+  throw new ModelsError('BAD_FILE', `checkpoint: expected a path, a Uint8Array or an ArrayBuffer, received ${bytesOrPath === null ? 'null' : typeof bytesOrPath}.`);
 }
 
 /**
  * Loads a timm state dict (safetensors) into a model built by `createModel` with the matching
  * timm name. `strict` (default true) fails on any missing, unexpected or mis-shaped tensor, listing
- * them all; `strict: false` loads what matches and returns the rest in the report.
+ * them all; `strict: false` loads what matches and returns the rest in the report. A path must name a
+ * regular file of at most `maxBytes` (default 4 GiB; README "Untrusted files").
  */
 export async function loadTimmCheckpoint(
   model: tfl.LayersModel,
   bytesOrPath: Uint8Array | ArrayBuffer | string,
-  options: { strict?: boolean } = {},
+  options: { strict?: boolean; maxBytes?: FileLimits['maxBytes'] } = {},
 ): Promise<LoadReport> {
   const strict = options.strict ?? true;
-  const { bytes, where } = await bytesOf(bytesOrPath);
-  const { tensors } = readSafetensors(bytes, where);
+  const { bytes, where } = await bytesOf(bytesOrPath, limitOption('maxBytes', options.maxBytes, DEFAULT_FILE_LIMITS.maxBytes));
+  const tensors = new Map(Object.entries(readSafetensors(bytes, where).tensors));
   const report: LoadReport = { loaded: [], missing: [], unexpected: [], mismatched: [] };
   const expected = slots(model);
   const known = new Set(expected.map((s) => s.key));
-  report.unexpected = Object.keys(tensors).filter((k) => !known.has(k));
+  report.unexpected = [...tensors.keys()].filter((k) => !known.has(k));
   const ready: Array<[Slot, NamedArray]> = [];
   for (const slot of expected) {
-    const t = tensors[slot.key];
+    const t = tensors.get(slot.key);
     if (!t) {
       report.missing.push(slot.key);
       continue;
@@ -134,7 +133,7 @@ export async function loadTimmCheckpoint(
         ? `wrong shape ${report.mismatched.length}: ${report.mismatched.map((m) => `${m.key} expected [${m.expected}] received [${m.received}]`).join('; ')}`
         : '',
     ].filter(Boolean);
-    throw new ModelsError('WEIGHTS_MISMATCH', `${where} does not match the model (${parts.join(' | ')}). Build the model with the checkpoint's config, or pass { strict: false } to load what matches.`);
+    throw new ModelsError('WEIGHTS_MISMATCH', `${quote(where)} does not match the model (${parts.join(' | ')}). Build the model with the checkpoint's config, or pass { strict: false } to load what matches.`);
   }
   for (const [slot, t] of ready) {
     const value = toTfjs(slot.layout, t, slot.variable.shape as number[]);
