@@ -13,11 +13,13 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
-import { readFile } from 'node:fs/promises';
 import { readNpz } from './npz.js';
 import type { LoadReport } from './timm-checkpoint.js';
 import type { NamedArray } from './safetensors.js';
 import { ModelsError } from './errors.js';
+import { DEFAULT_FILE_LIMITS, limitOption, type FileLimits } from './file-limits.js';
+import { readPlainFile } from './plain-file.js';
+import { quote } from './quote.js';
 
 const CONV_PART: Record<string, string> = { conv0: 'conv1', conv1: 'conv2', conv1b: 'conv2b', conv2: 'conv3', conv_shortcut: 'downsample.conv' };
 
@@ -49,23 +51,23 @@ export function haikuToOurs(key: string, depths: readonly number[]): string | un
   return undefined;
 }
 
-/** Loads a converted DeepMind checkpoint (see the module comment); strict as `loadTimmCheckpoint`. */
+/**
+ * Loads a converted DeepMind checkpoint (see the module comment); strict as `loadTimmCheckpoint`.
+ * A path must name a regular file of at most `maxBytes` (default 4 GiB); the archive is read by
+ * `readNpz` with the same `maxBytes` and `maxInflateRatio` (README "Untrusted files").
+ */
 export async function loadHaikuCheckpoint(
   model: tfl.LayersModel,
   bytesOrPath: Uint8Array | string,
-  options: { strict?: boolean; depths?: readonly number[] } = {},
+  options: { strict?: boolean; depths?: readonly number[] } & FileLimits = {},
 ): Promise<LoadReport> {
   const where = typeof bytesOrPath === 'string' ? bytesOrPath : 'haiku checkpoint';
-  let bytes: Uint8Array;
-  try {
-    bytes = typeof bytesOrPath === 'string' ? new Uint8Array(await readFile(bytesOrPath)) : bytesOrPath;
-  } catch (e) {
-    throw new ModelsError('IO', `Cannot read checkpoint '${where}': ${(e as Error).message}.`);
-  }
+  const maxBytes = limitOption('maxBytes', options.maxBytes, DEFAULT_FILE_LIMITS.maxBytes);
+  const bytes = typeof bytesOrPath === 'string' ? await readPlainFile(bytesOrPath, maxBytes, { what: 'checkpoint' }) : bytesOrPath;
   if (bytes[0] === 0x80) {
-    throw new ModelsError('BAD_FILE', `${where} is a Python pickle (DeepMind's original format); convert it once with the one-liner in the @nf/models README ("DeepMind checkpoints").`);
+    throw new ModelsError('BAD_FILE', `${quote(where)} is a Python pickle (DeepMind's original format), which is never unpickled here; convert it once with the one-liner in the @nf/models README ("DeepMind checkpoints").`);
   }
-  const arrays = readNpz(bytes, where);
+  const arrays = readNpz(bytes, where, { maxBytes, ...(options.maxInflateRatio !== undefined ? { maxInflateRatio: options.maxInflateRatio } : {}) });
   const depths = options.depths ?? inferDepths(model);
   const byOurs = new Map<string, NamedArray>();
   const report: LoadReport = { loaded: [], missing: [], unexpected: [], mismatched: [] };
@@ -97,7 +99,7 @@ export async function loadHaikuCheckpoint(
   if ((options.strict ?? true) && problems > 0) {
     throw new ModelsError(
       'WEIGHTS_MISMATCH',
-      `${where} does not match the model (missing ${report.missing.length}: ${report.missing.slice(0, 10).join(', ')}; unexpected ${report.unexpected.length}: ${report.unexpected.slice(0, 10).join(', ')}; wrong shape ${report.mismatched.length}: ${report.mismatched.slice(0, 10).map((m) => `${m.key} expected [${m.expected}] received [${m.received}]`).join('; ')}). Build the model with the checkpoint's variant, or pass { strict: false }.`,
+      `${quote(where)} does not match the model (missing ${report.missing.length}: ${report.missing.slice(0, 10).join(', ')}; unexpected ${report.unexpected.length}: ${report.unexpected.slice(0, 10).join(', ')}; wrong shape ${report.mismatched.length}: ${report.mismatched.slice(0, 10).map((m) => `${m.key} expected [${m.expected}] received [${m.received}]`).join('; ')}). Build the model with the checkpoint's variant, or pass { strict: false }.`,
     );
   }
   for (const [variable, value] of targets) {
