@@ -6,10 +6,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import './register.js';
+import { planAllocation } from './allocation.js';
 import { ModelsError } from './errors.js';
+import { DEFAULT_FILE_LIMITS, limitOption } from './file-limits.js';
+import { checkSize, ioReason, readPlainFileInto, resolveInside, type PlainFile } from './plain-file.js';
+import { oneLine, quote } from './quote.js';
+import { elementCount } from './safetensors.js';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS = 'weights.bin';
@@ -52,47 +57,155 @@ export function directorySaveHandler(dir: string): tf.io.IOHandler {
         if (exists) await rm(old, { recursive: true, force: true });
       } catch (e) {
         await rm(temp, { recursive: true, force: true });
-        throw new ModelsError('IO', `Cannot save the model to '${target}': ${(e as Error).message}.`);
+        const reason = (e as NodeJS.ErrnoException)?.code ? ioReason(e) : oneLine((e as Error)?.message ?? String(e), 300);
+        throw new ModelsError('IO', `Cannot save the model to ${quote(target)}: ${reason}.`);
       }
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     },
   };
 }
 
-/** A tf.io handler that reads a directory written by `saveModel` (or any tfjs layers-model.json with its shards). */
-export function directoryLoadHandler(dir: string): tf.io.IOHandler {
+/** Limits of `loadModel` / `directoryLoadHandler` (README "Untrusted files"). */
+export interface LoadModelOptions {
+  /** The most bytes the weight files of the model.json may hold together. Default 4 GiB. */
+  maxBytes?: number;
+  /** The most bytes model.json may hold. Default 64 MiB. */
+  maxModelJsonBytes?: number;
+}
+
+const SPEC_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
+const QUANTIZED_BYTES: Record<string, number> = { uint8: 1, uint16: 2, float16: 2 };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+}
+
+/**
+ * A tf.io handler that reads a directory written by `saveModel` (or any tfjs layers-model.json with
+ * its shards), as an untrusted folder: model.json and every weights path it names must be regular
+ * files inside `dir` (no absolute paths, `..`, symbolic links leading out, devices or FIFOs); every
+ * weight spec must have a known dtype and a shape of non-negative integers; the files of each manifest
+ * group must hold exactly the bytes their specs need — checked from their sizes before anything is
+ * read or allocated, and within `maxBytes` — and are then read into one buffer.
+ */
+export function directoryLoadHandler(dir: string, options: LoadModelOptions = {}): tf.io.IOHandler {
   return {
     async load(): Promise<tf.io.ModelArtifacts> {
-      const file = path.join(path.resolve(dir), MODEL_JSON);
-      let json: { modelTopology?: object; weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>; format?: string; generatedBy?: string; convertedBy?: string; trainingConfig?: tf.io.TrainingConfig };
+      const maxBytes = limitOption('maxBytes', options.maxBytes, DEFAULT_FILE_LIMITS.maxBytes);
+      const maxJson = limitOption('maxModelJsonBytes', options.maxModelJsonBytes, DEFAULT_FILE_LIMITS.maxModelJsonBytes);
+      const root = path.resolve(dir);
+      const file = path.join(root, MODEL_JSON);
+      const label = { what: 'a model from', hint: 'Pass a directory written by saveModel.' };
+      let realRoot: string;
       try {
-        json = JSON.parse(await readFile(file, 'utf8'));
+        realRoot = await realpath(root);
       } catch (e) {
-        throw new ModelsError('IO', `Cannot read a model from '${file}': ${(e as Error).message}. Pass a directory written by saveModel.`);
+        throw new ModelsError('IO', `Cannot read a model from ${quote(file)}: ${ioReason(e)}. Pass a directory written by saveModel.`);
       }
-      if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-        throw new ModelsError('BAD_FILE', `'${file}' is not a tfjs layers model (no modelTopology / weightsManifest).`);
+      const bad: (why: string, hint?: string) => never = (why, hint = 'Pass a directory written by saveModel.') => {
+        throw new ModelsError('BAD_FILE', `${quote(file)}: ${why}. ${hint}`);
+      };
+
+      const jsonFile = await resolveInside(realRoot, MODEL_JSON, file, label, true);
+      checkSize(file, jsonFile.size, maxJson, 'maxModelJsonBytes');
+      planAllocation(jsonFile.size, 'model.json');
+      const jsonBytes = new Uint8Array(jsonFile.size);
+      await readPlainFileInto(jsonFile, jsonBytes, 0, label);
+      let json: unknown;
+      try {
+        json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(jsonBytes));
+      } catch {
+        return bad('is not valid UTF-8 JSON (truncated or damaged?)');
       }
+      if (!isRecord(json)) return bad(`is not a tfjs layers model (a JSON object), received ${describe(json)}`);
+      const { modelTopology, weightsManifest, format, generatedBy, convertedBy, trainingConfig } = json;
+      if (!isRecord(modelTopology) || !Array.isArray(weightsManifest)) bad('is not a tfjs layers model (no modelTopology / weightsManifest)');
+      for (const [key, value] of Object.entries({ format, generatedBy, convertedBy })) {
+        if (value !== undefined && value !== null && typeof value !== 'string') bad(`has a ${key} that is ${describe(value)}, not a string`);
+      }
+      if (trainingConfig !== undefined && trainingConfig !== null && !isRecord(trainingConfig)) bad(`has a trainingConfig that is ${describe(trainingConfig)}, not an object`);
+
+      // The specs and what each manifest group's files must hold, before any weights file is opened.
       const specs: tf.io.WeightsManifestEntry[] = [];
-      const buffers: Uint8Array[] = [];
-      for (const group of json.weightsManifest) {
-        specs.push(...group.weights);
-        for (const p of group.paths) buffers.push(new Uint8Array(await readFile(path.join(path.dirname(file), p))));
+      const names = new Set<string>();
+      const groups: Array<{ paths: unknown[]; need: number }> = [];
+      let total = 0;
+      (weightsManifest as unknown[]).forEach((group, g) => {
+        if (!isRecord(group)) bad(`weightsManifest[${g}] is ${describe(group)}, not {paths, weights}`);
+        const { paths, weights } = group;
+        if (!Array.isArray(paths)) bad(`weightsManifest[${g}] has no paths list`);
+        if (!Array.isArray(weights)) bad(`weightsManifest[${g}] has no weights list`);
+        let need = 0;
+        for (const spec of weights as unknown[]) {
+          if (!isRecord(spec) || typeof spec.name !== 'string') bad(`weightsManifest[${g}] has a weight spec without a name: ${oneLine(JSON.stringify(spec) ?? String(spec), 200)}`);
+          const s = spec as Record<string, unknown> & { name: string };
+          const what = `weight ${quote(s.name)}`;
+          if (s.name === '__proto__') bad(`${what} has a name tfjs cannot hold`);
+          if (names.has(s.name)) bad(`${what} appears twice in the manifest`);
+          names.add(s.name);
+          const count = elementCount(s.shape);
+          if (count === undefined) bad(`${what} has shape ${oneLine(JSON.stringify(s.shape) ?? 'undefined', 200)}; expected non-negative integers`);
+          if (s.group !== undefined && typeof s.group !== 'string') bad(`${what} has a group that is not a string`);
+          let width = typeof s.dtype === 'string' ? SPEC_BYTES[s.dtype] : undefined;
+          if (width === undefined) bad(`${what} has dtype ${typeof s.dtype === 'string' ? quote(s.dtype) : describe(s.dtype)}; supported: float32, int32, bool, complex64`);
+          if (s.quantization !== undefined) {
+            const q = s.quantization;
+            width = isRecord(q) && typeof q.dtype === 'string' ? QUANTIZED_BYTES[q.dtype] : undefined;
+            if (width === undefined) bad(`${what} has an unsupported quantization; supported: uint8, uint16, float16`);
+          }
+          const bytes = count! * width!;
+          if (!Number.isSafeInteger(need + bytes)) bad(`${what} is too large to address`);
+          need += bytes;
+          specs.push(s as unknown as tf.io.WeightsManifestEntry);
+        }
+        total += need;
+        groups.push({ paths, need });
+      });
+      if (total > maxBytes) {
+        throw new ModelsError('TOO_LARGE', `${quote(file)}: its weight specs need ${total} bytes, over the limit of ${maxBytes} (maxBytes); pass a larger { maxBytes } if you trust the model.`);
       }
-      const total = buffers.reduce((n, b) => n + b.byteLength, 0);
+
+      // Every weights file: a regular file inside the folder, sized exactly as its group's specs need.
+      const weightsLabel = { what: 'weights file', hint: 'Pass a directory written by saveModel.' };
+      const seen = new Set<string>();
+      const files: PlainFile[] = [];
+      for (const [g, { paths, need }] of groups.entries()) {
+        const group: PlainFile[] = [];
+        for (const p of paths) {
+          const f = await resolveInside(realRoot, p, file, weightsLabel);
+          if (seen.has(f.path)) bad(`weights file ${quote(String(p))} is listed twice`);
+          seen.add(f.path);
+          group.push(f);
+        }
+        const held = group.reduce((n, f) => n + f.size, 0);
+        if (held !== need) {
+          const shown = group.length === 0 ? 'no weights file' : `weights file${group.length > 1 ? 's' : ''} ${group.map((f) => quote(f.path)).join(', ')}`;
+          bad(
+            `${shown} of weightsManifest[${g}] hold${group.length === 1 ? 's' : ''} ${held} bytes, but its weight specs need exactly ${need} (${held > need ? `${held - need} extra bytes` : `${need - held} bytes missing: truncated`})`,
+            'The weights do not belong to this model.json, or were damaged; save the model again.',
+          );
+        }
+        files.push(...group);
+      }
+      planAllocation(total, 'weights');
       const weightData = new Uint8Array(total);
       let at = 0;
-      for (const b of buffers) {
-        weightData.set(b, at);
-        at += b.byteLength;
+      for (const f of files) {
+        await readPlainFileInto(f, weightData, at, weightsLabel);
+        at += f.size;
       }
       return {
-        modelTopology: json.modelTopology,
+        modelTopology,
         weightSpecs: specs,
         weightData: weightData.buffer,
-        ...(json.format ? { format: json.format } : {}),
-        ...(json.generatedBy ? { generatedBy: json.generatedBy } : {}),
-        ...(json.trainingConfig ? { trainingConfig: json.trainingConfig } : {}),
+        ...(typeof format === 'string' ? { format } : {}),
+        ...(typeof generatedBy === 'string' ? { generatedBy } : {}),
+        ...(typeof convertedBy === 'string' ? { convertedBy } : {}),
+        ...(isRecord(trainingConfig) ? { trainingConfig: trainingConfig as unknown as tf.io.TrainingConfig } : {}),
       };
     },
   };
@@ -103,7 +216,19 @@ export async function saveModel(model: tfl.LayersModel, dir: string, options: { 
   await model.save(directorySaveHandler(dir), options);
 }
 
-/** Loads a model saved by `saveModel`. Our layers (and @nf/ws-conv's) are registered by this package. */
-export async function loadModel(dir: string): Promise<tfl.LayersModel> {
-  return tfl.loadLayersModel(directoryLoadHandler(dir));
+/**
+ * Loads a model saved by `saveModel`. Our layers (and @nf/ws-conv's) are registered by this package.
+ * The folder is read as untrusted (see `directoryLoadHandler`); an error from tfjs-layers while it
+ * builds the model (an unknown layer, weights that do not fit it) becomes one BAD_FILE line naming model.json.
+ */
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<tfl.LayersModel> {
+  try {
+    return await tfl.loadLayersModel(directoryLoadHandler(dir, options));
+  } catch (e) {
+    if (e instanceof ModelsError) throw e;
+    throw new ModelsError(
+      'BAD_FILE',
+      `${quote(path.join(path.resolve(dir), MODEL_JSON))}: tfjs-layers cannot build the model from it (${oneLine((e as Error)?.message ?? String(e), 300)}). Pass a directory written by saveModel.`,
+    );
+  }
 }
