@@ -65,12 +65,19 @@ export interface DecodeFailure {
 
 const PIXEL_LIMIT_MESSAGE = /exceeds pixel limit/i;
 
+/** How many leading bytes `sniffImageFormat` looks at. */
+export const SNIFF_BYTES = 12;
+
+/** BAD_IMAGE when the first bytes of a file of `size` bytes are not one of the six formats (checked before the file is read whole). */
+export function formatFailure(prefix: Uint8Array, size: number): DecodeFailure | undefined {
+  if (sniffImageFormat(prefix)) return undefined;
+  return { code: 'BAD_IMAGE', detail: `unsupported image format (${formatCount(size)} bytes that are not JPEG, PNG, WebP, GIF, TIFF or AVIF)` };
+}
+
 /** Decodes within `maxImagePixels`, reporting a failure instead of throwing. */
 export async function decodeChecked(bytes: Uint8Array, channels: 1 | 3, maxImagePixels: number): Promise<{ image: ImageBuffer } | { failure: DecodeFailure }> {
   const format = sniffImageFormat(bytes);
-  if (!format) {
-    return { failure: { code: 'BAD_IMAGE', detail: `unsupported image format (${bytes.length} bytes that are not JPEG, PNG, WebP, GIF, TIFF or AVIF)` } };
-  }
+  if (!format) return { failure: formatFailure(bytes, bytes.length)! };
   const sharp = await loadSharp();
   const limitInputPixels = maxImagePixels === Infinity ? false : maxImagePixels;
   let width: number;

@@ -119,7 +119,7 @@ function sizeMismatch(label: string, header: IdxHeader, actual: number, what = '
   const { totalBytes: expected } = header;
   return new DataError(
     'BAD_IDX',
-    `${label}: shape [${header.shape.join(', ')}] of ${header.dtype} needs ${expected} bytes, ${what} ${actual} (${actual < expected ? 'truncated' : 'trailing data'}); download the file again.`,
+    `${label}: shape [${header.shape.join(', ')}] of ${header.dtype} needs ${formatCount(expected)} bytes, ${what} ${formatCount(actual)} (${actual < expected ? 'truncated' : 'trailing data'}); download the file again.`,
   );
 }
 

@@ -5,7 +5,7 @@
  * (regular files only, at most `maxImageBytes`, no symbolic link when `followSymlinks` is false) and
  * decoded within `maxImagePixels`.
  */
-import { decodeChecked } from './decode.js';
+import { decodeChecked, formatFailure, SNIFF_BYTES } from './decode.js';
 import { DataError, type DataErrorCode } from './errors.js';
 import type { ImageBuffer } from './image-buffer.js';
 import { DEFAULT_LIMITS } from './limits.js';
@@ -36,6 +36,7 @@ const DEFAULT_FILE_LIMITS: ImageFileLimits = {
 
 function readReason(problem: ReadProblem): string {
   if (problem.code === 'TOO_LARGE') return `too large (${problem.detail})`;
+  if (problem.code === 'BAD_IMAGE') return `cannot decode (${problem.detail})`;
   const errno = (problem.cause as NodeJS.ErrnoException | undefined)?.code;
   return `cannot read (${errno ? errnoText(problem.cause) : problem.detail})`;
 }
@@ -55,7 +56,12 @@ export function createExampleReader(spec: SourceSpec): ExampleReader {
       const limits = { ...DEFAULT_FILE_LIMITS, ...spec.limits };
       return async (index) => {
         const path = spec.paths[index]!;
-        const read = await readBounded(path, { maxBytes: limits.maxImageBytes, limitName: 'maxImageBytes', noFollow: !limits.followSymlinks });
+        const read = await readBounded(path, {
+          maxBytes: limits.maxImageBytes,
+          limitName: 'maxImageBytes',
+          noFollow: !limits.followSymlinks,
+          inspect: { prefixBytes: SNIFF_BYTES, check: formatFailure }, // not an image: refused before the body is read
+        });
         if ('problem' in read) return { skipped: { index, path, reason: readReason(read.problem) }, code: read.problem.code };
         const decoded = await decodeChecked(read.bytes, 3, limits.maxImagePixels);
         if ('failure' in decoded) {

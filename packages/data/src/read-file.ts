@@ -22,10 +22,10 @@ export interface ReadOptions {
   readonly noFollow?: boolean;
   /**
    * Called before the body is read, with the first `prefixBytes` bytes (fewer when the file is
-   * shorter) and the file's size: the format checks its header against the size here, and throws
-   * a DataError to refuse the file before anything else is allocated.
+   * shorter) and the file's size: the format checks its header against the size here, and refuses
+   * the file before anything else is allocated by throwing a DataError or returning a problem.
    */
-  readonly inspect?: { readonly prefixBytes: number; readonly check: (prefix: Uint8Array, size: number) => void };
+  readonly inspect?: { readonly prefixBytes: number; readonly check: (prefix: Uint8Array, size: number) => ReadProblem | undefined | void };
 }
 
 /** Why a file was not read: an error code and a description without the path. */
@@ -64,7 +64,7 @@ export async function readBounded(file: string, options: ReadOptions): Promise<R
     handle = await open(file, OPEN_FLAGS | (options.noFollow ? (constants.O_NOFOLLOW ?? 0) : 0));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP' && options.noFollow) return { problem: { code: 'NOT_FOUND', detail: 'is a symbolic link and links are not followed (followSymlinks: false)', cause: error } };
+    if (code === 'ELOOP' && options.noFollow) return { problem: { code: 'NOT_FOUND', detail: 'is a symbolic link and links are not followed (followSymlinks: false)' } };
     return { problem: { code: 'NOT_FOUND', detail: code === 'ENOENT' || code === 'ENOTDIR' ? `does not exist (${errnoText(error)})` : `cannot be opened (${errnoText(error)})`, cause: error } };
   }
   try {
@@ -77,7 +77,8 @@ export async function readBounded(file: string, options: ReadOptions): Promise<R
     if (options.inspect) {
       const prefix = new Uint8Array(Math.min(size, options.inspect.prefixBytes));
       const { bytesRead } = await handle.read(prefix, 0, prefix.length, 0);
-      options.inspect.check(prefix.subarray(0, bytesRead), size);
+      const refused = options.inspect.check(prefix.subarray(0, bytesRead), size);
+      if (refused) return { problem: refused };
     }
     if (size > options.maxBytes) {
       return {

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { DataError } from './errors.js';
 import type { BatchTask, PreparedBatch } from './prepare-batch.js';
+import { oneLine, quote } from './quote.js';
 import type { WorkerInit, WorkerRequest } from './worker.js';
 
 /** The parent's Node flags minus `--input-type`, which is only valid with `-e` and stops a worker file from loading. */
@@ -45,7 +46,7 @@ export class WorkerPool {
     if (!existsSync(script)) {
       throw new DataError(
         'WORKER_FAILED',
-        `worker script ${script} is missing; build @nf/data (pnpm build) or pass workers: 0 to prepare batches on the main thread.`,
+        `worker script ${quote(script)} is missing; build @nf/data (pnpm build) or pass workers: 0 to prepare batches on the main thread.`,
       );
     }
     for (let i = 0; i < count; i++) {
@@ -53,7 +54,7 @@ export class WorkerPool {
       const slot: Slot = { worker, job: undefined };
       worker.unref();
       worker.on('message', (reply: Reply) => this.onReply(slot, reply));
-      worker.on('error', (error) => this.fail(new DataError('WORKER_FAILED', `a data worker crashed: ${error.message}`, { cause: error })));
+      worker.on('error', (error) => this.fail(new DataError('WORKER_FAILED', `a data worker crashed: ${oneLine(String(error?.message ?? error), 1000)}`, { cause: error })));
       worker.on('exit', (code) => {
         if (!this.closed) this.fail(new DataError('WORKER_FAILED', `a data worker exited with code ${code} while the pipeline was running.`));
       });
@@ -106,7 +107,7 @@ export class WorkerPool {
     if (!job || job.id !== reply.id) return;
     slot.job = undefined;
     slot.worker.unref();
-    if ('error' in reply) job.reject(new DataError('WORKER_FAILED', `preparing a batch failed in a worker: ${reply.error}`));
+    if ('error' in reply) job.reject(new DataError('WORKER_FAILED', `preparing a batch failed in a worker: ${oneLine(reply.error, 1000)}`));
     else job.resolve(reply.result);
     this.dispatch();
   }
