@@ -15,6 +15,7 @@ import { SqueezeExcite } from './squeeze-excite.js';
 import { NfResidual } from './nf-residual.js';
 import { PaddedMaxPool } from './max-pool.js';
 import { ModelsError } from './errors.js';
+import { quote } from './quote.js';
 
 type Sym = tfl.SymbolicTensor;
 
@@ -28,7 +29,7 @@ export function configOf(nameOrConfig: ModelName | NfConfig, overrides: NfOverri
   const base = resolveConfig(nameOrConfig);
   for (const key of Object.keys(overrides)) {
     if (!(key in base) && !OPTIONAL_FIELDS.includes(key)) {
-      throw new ModelsError('BAD_CONFIG', `Unknown config field '${key}'; known fields: ${[...new Set([...Object.keys(modelConfigs.dm_nfnet_f0), ...OPTIONAL_FIELDS])].join(', ')}.`);
+      throw new ModelsError('BAD_CONFIG', `Unknown config field ${quote(key)}; known fields: ${[...new Set([...Object.keys(modelConfigs.dm_nfnet_f0), ...OPTIONAL_FIELDS])].join(', ')}.`);
     }
   }
   return validateNfConfig({ ...base, ...overrides }, typeof nameOrConfig === 'string' ? nameOrConfig : 'config');

@@ -7,12 +7,14 @@ import { modelConfigs, type ModelName } from './model-configs.js';
 import type { NfConfig } from './nf-config.js';
 import { allConvs, stagePlan } from './stage-plan.js';
 import { ModelsError } from './errors.js';
+import { quote } from './quote.js';
 
 export function resolveConfig(nameOrConfig: ModelName | NfConfig): NfConfig {
   if (typeof nameOrConfig !== 'string') return nameOrConfig;
-  const config = (modelConfigs as Record<string, NfConfig>)[nameOrConfig];
+  // Own keys only: 'constructor' or '__proto__' are not models.
+  const config = Object.hasOwn(modelConfigs, nameOrConfig) ? (modelConfigs as Record<string, NfConfig>)[nameOrConfig] : undefined;
   if (!config) {
-    throw new ModelsError('UNKNOWN_MODEL', `Unknown model '${nameOrConfig}'; known: ${Object.keys(modelConfigs).join(', ')}.`);
+    throw new ModelsError('UNKNOWN_MODEL', `Unknown model ${quote(String(nameOrConfig))}; known: ${Object.keys(modelConfigs).join(', ')}.`);
   }
   return config;
 }

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ACTIVATIONS } from '@nf/ws-conv';
 import { ModelsError } from './errors.js';
+import { quote } from './quote.js';
 import { single, singleShape, type LayerArgs } from './layer-utils.js';
 
 export interface ScaledActivationArgs extends LayerArgs {
@@ -27,8 +28,9 @@ export class ScaledActivation extends tfl.layers.Layer {
     super(args);
     // Stored lower-case without underscores' meaning lost: tfjs-layers camel-cases config strings on load.
     const key = args.activation.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) as keyof typeof ACTIVATIONS;
-    const fn = ACTIVATIONS[key];
-    if (!fn) throw new ModelsError('BAD_CONFIG', `ScaledActivation '${this.name}': unknown activation '${args.activation}'; known: ${Object.keys(ACTIVATIONS).join(', ')}.`);
+    // Own keys only: a model.json naming 'constructor' must not get Object as its activation.
+    const fn = Object.hasOwn(ACTIVATIONS, key) ? ACTIVATIONS[key] : undefined;
+    if (!fn) throw new ModelsError('BAD_CONFIG', `ScaledActivation ${quote(this.name)}: unknown activation ${quote(String(args.activation))}; known: ${Object.keys(ACTIVATIONS).join(', ')}.`);
     this.activation = key;
     this.fn = fn;
     this.scale = args.scale ?? 1;
