@@ -18,7 +18,7 @@ const plan = {
 describe('WorkerPool', () => {
   it('a missing worker script is an error that says how to fix it', () => {
     expect(() => new WorkerPool('/nonexistent/worker.js', 1, { spec: { kind: 'files', paths: [] }, labels: new Int32Array(), plan })).toThrow(
-      /worker script \/nonexistent\/worker\.js is missing; build @nf\/data \(pnpm build\) or pass workers: 0/,
+      /worker script "\/nonexistent\/worker\.js" is missing; build @nf\/data \(pnpm build\) or pass workers: 0/,
     );
   });
 
