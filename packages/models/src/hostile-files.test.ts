@@ -13,6 +13,7 @@ import { constants as zc, deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../test/backends.js';
 import { onAllocation } from './allocation.js';
+import { quote } from './quote.js';
 import {
   createModel,
   loadHaikuCheckpoint,
@@ -392,6 +393,17 @@ describe('safetensors: hostile files', () => {
   });
 });
 
+describe('quote: names in messages', () => {
+  it('escapes quotes, backslashes, control and bidi characters, lone surrogates; shortens long names', () => {
+    expect(quote("it's a\\b\n")).toBe("'it\\'s a\\\\b\\n'");
+    expect(quote('\u001b[31mred\u0007 \u202eevil \u2028x \ud800')).toBe("'\\u001b[31mred\\u0007 \\u202eevil \\u2028x \\ud800'");
+    expect(quote('ok/ünïcode/😀.bin')).toBe("'ok/ünïcode/😀.bin'");
+    const long = quote(`${'a'.repeat(500)}\n${'b'.repeat(500)}`);
+    expect(long).toMatch(/^'a{120}…\(761 more characters\)…b{120}'$/);
+    expect(new ModelsError('IO', 'two\nlines\r\n').message).toBe('two lines');
+  });
+});
+
 describe('names from files are never looked up on prototypes', () => {
   it("a model or activation named 'constructor' / '__proto__' is unknown, not Object", () => {
     for (const name of ['constructor', '__proto__', 'toString']) {
@@ -467,6 +479,7 @@ const NPZ_BAD: Array<{ name: string; file: () => Uint8Array; code: ModelsErrorCo
     code: 'BAD_FILE',
     match: /array 'w\.npy' (has corrupt deflate data|inflates to \d+ bytes)/,
   },
+  { name: 'deflated entry with no data', file: () => zip([{ name: 'w.npy', data: arr, method: 8, body: new Uint8Array(0) }]), code: 'BAD_FILE', match: /array 'w\.npy' (is not a \.npy array \(0 bytes\)|has corrupt deflate data)/ },
   { name: 'CRC mismatch', file: () => zip([{ name: 'w.npy', data: arr, crc: 12345 }]), code: 'BAD_FILE', match: /fails its CRC-32 check/ },
   // the .npy inside
   { name: '.npy shorter than its preamble', file: () => zip([{ name: 'w.npy', data: Uint8Array.of(0x93, 0x4e, 0x55) }]), code: 'BAD_FILE', match: /array 'w\.npy' is not a \.npy array \(3 bytes\)/ },
