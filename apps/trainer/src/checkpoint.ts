@@ -157,8 +157,11 @@ type Arrays = Record<string, NamedArray>;
 async function readArrays(folder: string, name: string): Promise<Arrays> {
   const file = path.join(folder, name);
   try {
+    // A regular file only: a device or FIFO put in its place would hang the read or never end.
+    if (!(await stat(file)).isFile()) throw bad(folder, `${quote(file)} is not a regular file; resume from another checkpoint.`);
     return readSafetensors(new Uint8Array(await readFile(file)), file).tensors;
   } catch (e) {
+    if (e instanceof TrainerError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? `${quote(file)} is missing` : oneLine(String((e as Error).message));
     throw bad(folder, `${why}; the checkpoint is incomplete or damaged: resume from another one.`, e);

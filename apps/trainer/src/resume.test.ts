@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import '@nf/wasm-kernels';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +131,20 @@ describe('resume end to end (wasm, one thread)', () => {
     const e = await rejection(train(configOf({ maxSteps: 6, out: a }), { log: quiet, resume: path.join(a, 'checkpoints', step(2)) }));
     expect(e.code).toBe('BAD_CHECKPOINT');
     expect(e.message).toMatch(/^checkpoint '.*step-00000002': '.*step-00000002\/state\.json' is not valid JSON \(.*\); the checkpoint is damaged: resume from another one\.$/);
+  }, 120_000);
+
+  it('a checkpoint file replaced by a device or a FIFO is refused at once, naming it', async () => {
+    const a = outDir();
+    await train(configOf({ maxSteps: 2, out: a }), { log: quiet });
+    const ckpt = path.join(a, 'checkpoints', step(2));
+    rmSync(path.join(ckpt, 'model.safetensors'));
+    symlinkSync('/dev/zero', path.join(ckpt, 'model.safetensors'));
+    rmSync(path.join(ckpt, 'optimizer.safetensors'));
+    execFileSync('mkfifo', [path.join(ckpt, 'optimizer.safetensors')]);
+    const started = performance.now();
+    const e = await rejection(train(configOf({ maxSteps: 4, out: a }), { log: quiet, resume: ckpt }));
+    expect(e.message).toMatch(/^checkpoint '.*step-00000002': '.*model\.safetensors' is not a regular file; resume from another checkpoint\.$/);
+    expect(performance.now() - started).toBeLessThan(10_000);
   }, 120_000);
 
   it('a changed recipe is refused before anything is written; the lock is released', async () => {
