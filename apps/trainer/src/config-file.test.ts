@@ -101,6 +101,14 @@ describe('--config: hostile files', () => {
     expect(await readConfigFile(ok)).toEqual({ epochs: 2 });
   });
 
+  it('a YAML alias bomb (billion laughs) is refused by the alias limit, quickly', () => {
+    const lines = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (let i = 1; i < 10; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    const started = performance.now();
+    expect(errorOf(() => parseConfigText(lines.join('\n'), 'lol.yaml'))).toMatch(/^config file 'lol\.yaml': invalid YAML: .*Excessive alias count/);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
   it('a device, a FIFO, a folder or bytes that are not UTF-8: one line, never a hang', async () => {
     const zero = path.join(dir, 'zero.yaml');
     symlinkSync('/dev/zero', zero);
