@@ -3,7 +3,7 @@
  * The repository must stand alone: a user's clone has nothing beside it. Loaded into every Node process
  * of the test run (`NODE_OPTIONS=--require …/standalone-guard.cjs`, set by scripts/check-standalone.mjs),
  * this makes any read or write of a path in the repository's parent folder but outside the
- * repository (a sibling such as ../shared/fixtures) fail, and records it in $NF_GUARD_LOG so the run
+ * repository (a sibling folder of the checkout) fail, and records it in $NF_GUARD_LOG so the run
  * fails even when the caller swallowed the error. Other places (node_modules inside the repo, the
  * temporary folder, /dev, /proc, /usr) are untouched.
  *

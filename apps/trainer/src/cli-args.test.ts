@@ -63,6 +63,9 @@ describe('nf-train command line: anything not understood is an error naming it',
     [['train', '--epochs', ''], /^--epochs must be a number, received ''/],
     [['train', '--epochs', 'ten'], /^--epochs must be a number, received 'ten'/],
     [['train', '--resume='], /^--resume= needs a run or checkpoint folder/],
+    [['train', '--resume', '--overwrite'], /^--resume continues a run and --overwrite starts over: give one of them\.$/],
+    [['train', '--overwrite=yes'], /^--overwrite takes no value/],
+    [['eval', '--overwrite'], /^unknown option '--overwrite' for 'eval' \(not an option of 'eval'\)/],
     [['train', '--', '-h'], /^unexpected argument '-h' for 'train'/],
     // A name with a newline stays on one line.
     [['train', 'a\nb'], /^unexpected argument "a\\nb" for 'train'/],
@@ -79,6 +82,8 @@ describe('nf-train command line: values', () => {
     expect(a.presetGiven).toBe(true);
     expect(a.resume).toBe(false);
     expect(parseArgs(['train']).presetGiven).toBe(false);
+    expect(parseArgs(['train', '--overwrite']).overwrite).toBe(true);
+    expect(parseArgs(['train']).overwrite).toBe(false);
   });
 
   it('--resume alone, with a folder after it, or with =folder', () => {

@@ -24,6 +24,8 @@ export interface ParsedArgs {
   configFile?: string;
   /** train --resume: false, true (the run in --out), or a run or checkpoint folder. */
   resume: false | true | string;
+  /** train --overwrite: start over in a folder that holds a run. */
+  overwrite: boolean;
   overrides: Record<string, unknown>;
   positional: string[];
   /** Flags of this subcommand that are not config keys. */
@@ -36,7 +38,7 @@ const BOOLEAN = new Set(['nesterov']);
 const FILE_ONLY = new Set(['modelOverrides']);
 /** Per subcommand: its own flags beyond the config keys, and how many positional arguments it takes. */
 const COMMAND_SPEC: Readonly<Record<Command, { flags: readonly string[]; positional: [min: number, max: number]; usage: string }>> = {
-  train: { flags: ['resume'], positional: [0, 0], usage: 'nf-train train [options]' },
+  train: { flags: ['resume', 'overwrite'], positional: [0, 0], usage: 'nf-train train [options]' },
   eval: { flags: [], positional: [0, 1], usage: 'nf-train eval [<model dir>] [options]' },
   spp: { flags: ['checkpoint', 'batch'], positional: [0, 0], usage: 'nf-train spp [options]' },
   export: { flags: [], positional: [2, 2], usage: 'nf-train export <model dir> <out dir>' },
@@ -49,7 +51,7 @@ const isCommand = (s: string | undefined): s is Command => (COMMANDS as readonly
 const argsError = (message: string) => new TrainerError('BAD_ARGS', message);
 
 export function parseArgs(argv: string[]): ParsedArgs {
-  const out: ParsedArgs = { command: 'help', help: false, version: false, preset: 'fashion-mnist', presetGiven: false, resume: false, overrides: {}, positional: [], commandFlags: {} };
+  const out: ParsedArgs = { command: 'help', help: false, version: false, preset: 'fashion-mnist', presetGiven: false, resume: false, overwrite: false, overrides: {}, positional: [], commandFlags: {} };
   const [first, ...rest] = argv;
   if (first === undefined) return { ...out, help: true };
   if (first === 'help' || first === '-h' || first === '--help') {
@@ -94,9 +96,14 @@ export function parseArgs(argv: string[]): ParsedArgs {
       else out.resume = true;
       continue;
     }
+    if (key === 'overwrite' && own) {
+      if (inline !== undefined) throw argsError(`--overwrite takes no value (received ${quote(inline)}).`);
+      out.overwrite = true;
+      continue;
+    }
     const known = own || key === 'preset' || key === 'config' || (CONFIG_KEYS.has(key) && !FILE_ONLY.has(key));
     if (!known) {
-      const why = FILE_ONLY.has(key) ? ` ('${key}' is set in a --config file)` : CONFIG_KEYS.has(key) || key === 'resume' || key === 'checkpoint' || key === 'batch' ? ` (not an option of '${first}')` : '';
+      const why = FILE_ONLY.has(key) ? ` ('${key}' is set in a --config file)` : CONFIG_KEYS.has(key) || key === 'resume' || key === 'overwrite' || key === 'checkpoint' || key === 'batch' ? ` (not an option of '${first}')` : '';
       throw argsError(`unknown option ${quote(`--${rawKey}`)} for '${first}'${why}; ${hint}.`);
     }
     const value = inline ?? (rest[i + 1] !== undefined && !rest[i + 1]!.startsWith('--') ? rest[++i] : undefined);
@@ -119,6 +126,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
       out.overrides[key] = value === 'true';
     } else out.overrides[key] = value;
   }
+  if (out.resume !== false && out.overwrite) throw argsError(`--resume continues a run and --overwrite starts over: give one of them.`);
   const [min, max] = spec.positional;
   if (out.positional.length > max) {
     const extra = out.positional[max]!;

@@ -47,6 +47,8 @@ Trains the preset (default fashion-mnist), then the --config file, then the flag
                    folder or one of its checkpoints/step-* folders). The run keeps its configuration;
                    only --epochs, --max-steps, --eval-limit, --checkpoint-every, --checkpoint-minutes,
                    --checkpoint-steps, --keep-checkpoints, --on-nan, --backend, --workers, --data and --out may change.
+  --overwrite      start over in a folder that already holds a run (its checkpoints, metrics, report and
+                   model are removed); without it such a folder is refused.
 ${KEYS_HELP}`,
   eval: `${usageOf('eval')}
 Evaluates a saved model (default: <out>/model of the preset) on the preset's test set: loss, top-1, top-5.
@@ -103,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
   for (const note of backend.notes) console.log(`note: ${note}`);
   console.log(`backend: ${backend.name} — ${backend.detail}`);
   if (args.command === 'train') {
-    const result = await train(config, { resume, preset });
+    const result = await train(config, { resume, preset, overwrite: args.overwrite });
     if (result.interrupted) return 130;
     console.log(`test accuracy ${result.testAccuracy.toFixed(4)} after ${result.steps} steps in ${result.seconds.toFixed(0)} s; report: ${path.join(result.outDir, 'report.html')}`);
     return 0;

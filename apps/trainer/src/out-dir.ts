@@ -190,3 +190,30 @@ async function removeEmpty(folders: readonly string[]): Promise<void> {
     }
   }
 }
+
+/** What a run writes into its folder (and `--overwrite` removes). */
+const RUN_OUTPUTS = ['checkpoints', 'metrics.jsonl', 'model', 'report.html', 'spp'] as const;
+
+/**
+ * Before a fresh (not resumed) run: a folder that already holds a run is refused, so that nothing of
+ * it is lost (its metrics overwritten, its checkpoints rotated away); with `overwrite` the previous
+ * run's outputs (and only those) are removed first.
+ */
+export async function claimForFreshRun(dir: string, overwrite: boolean, log: (line: string) => void = () => undefined): Promise<void> {
+  const present: string[] = [];
+  for (const name of RUN_OUTPUTS) {
+    const info = await lstat(path.join(dir, name)).catch(() => undefined);
+    if (!info) continue;
+    if (name === 'metrics.jsonl' && info.isFile() && info.size === 0) continue;
+    present.push(name);
+  }
+  if (present.length === 0) return;
+  if (!overwrite) {
+    throw new TrainerError(
+      'OUT_DIR',
+      `the output folder ${quote(dir)} already holds a run (${present.join(', ')}); continue it with --resume, start over with --overwrite (removes those), or choose another --out.`,
+    );
+  }
+  for (const name of present) await rm(path.join(dir, name), { recursive: true, force: true });
+  log(`--overwrite: removed the previous run's ${present.join(', ')} from ${dir}`);
+}

@@ -195,6 +195,22 @@ describe('resume end to end (wasm, one thread)', () => {
     expect(readdirSync(parent)).toEqual([]);
   });
 
+  it('a fresh run into a folder holding a run is refused (nothing lost); --overwrite removes only the run outputs', async () => {
+    const a = outDir();
+    await train(configOf({ maxSteps: 1, out: a }), { log: quiet });
+    writeFileSync(path.join(a, 'notes.txt'), 'mine');
+    const before = readFileSync(path.join(a, 'metrics.jsonl'), 'utf8');
+    const e = await rejection(train(configOf({ maxSteps: 1, out: a }), { log: quiet }));
+    expect(e.code).toBe('OUT_DIR');
+    expect(e.message).toMatch(/^the output folder '.*' already holds a run \(checkpoints, metrics\.jsonl, model, report\.html\); continue it with --resume, start over with --overwrite \(removes those\), or choose another --out\.$/);
+    expect(readFileSync(path.join(a, 'metrics.jsonl'), 'utf8')).toBe(before);
+    const log: string[] = [];
+    await train(configOf({ maxSteps: 2, out: a }), { log: (l) => log.push(l), overwrite: true });
+    expect(log.join('\n')).toMatch(/--overwrite: removed the previous run's checkpoints, metrics\.jsonl, model, report\.html/);
+    expect(losses(a)).toEqual(reference.slice(0, 2));
+    expect(readFileSync(path.join(a, 'notes.txt'), 'utf8')).toBe('mine');
+  }, 120_000);
+
   it('a second writer of the same folder is refused while the first holds it', async () => {
     const out = outDir();
     mkdirSync(out, { recursive: true });

@@ -16,7 +16,7 @@ import { createOptimizer, trainStep, namedWeights, trainableVariables, NonFinite
 import { DataParallel } from './data-parallel.js';
 import { WeightEma } from './ema.js';
 import { latestCheckpoint, loadCheckpoint, newestIntactCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointParts } from './checkpoint.js';
-import { prepareOutDir } from './out-dir.js';
+import { claimForFreshRun, prepareOutDir } from './out-dir.js';
 import { checkResumeConfig, truncateMetrics } from './resume.js';
 import { TrainerError, quote } from './errors.js';
 import { evaluateAsync, type EvalResult } from './evaluate.js';
@@ -45,6 +45,8 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** The preset the configuration came from, recorded in checkpoints (the CLI passes it). */
   preset?: string;
+  /** A fresh run into a folder that holds a run: refused unless true (then its outputs are removed). */
+  overwrite?: boolean;
 }
 
 /**
@@ -70,6 +72,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
 async function trainIn(out: string, config: TrainConfig, options: TrainOptions, log: (line: string) => void): Promise<TrainResult> {
   const metricsFile = path.join(out, 'metrics.jsonl');
   const ckptDir = path.join(out, 'checkpoints');
+  if (!options.resume) await claimForFreshRun(out, options.overwrite ?? false, log);
   const { train: trainSet, test: testSet } = await loadDatasets(config.dataset, config.data, config.seed);
   if (trainSet.size < config.batchSize) {
     throw new TrainerError(
