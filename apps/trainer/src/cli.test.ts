@@ -4,33 +4,22 @@
  * `--resume` alone (the configuration comes from the checkpoint).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { SMALL_RUN, metricRows, tempDirs } from '../test/runs.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const built = existsSync(cli);
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-function tempDir(): string {
-  const d = mkdtempSync(path.join(tmpdir(), 'nf-cli-'));
-  dirs.push(d);
-  return d;
-}
+const tempDir = tempDirs('cli');
 
 function run(args: string[], cwd: string) {
   const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const losses = (dir: string) =>
-  readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { kind: string; loss: number; step: number })
-    .filter((r) => r.kind === 'train');
+const losses = (dir: string) => metricRows(dir).filter((r) => r.kind === 'train');
 
 describe.skipIf(!built)('nf-train bin (needs `pnpm build` first)', () => {
   it.each([
@@ -83,7 +72,7 @@ describe.skipIf(!built)('nf-train bin (needs `pnpm build` first)', () => {
         evalLimit: 32,
         checkpointSteps: 1,
         keepCheckpoints: 2,
-        modelOverrides: { channels: [16, 16, 32, 32], stemChannels: 16, groupSize: 8, numFeatures: 32, dropRate: 0.2 },
+        modelOverrides: SMALL_RUN.modelOverrides,
       }),
     );
     const killed = path.join(dir, 'killed');

@@ -1,42 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import '@nf/wasm-kernels';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig, type TrainConfig } from './train-config.js';
 import { train } from './train.js';
 import { TrainerError } from './errors.js';
 import { LOCK_FILE } from './out-dir.js';
+import { SMALL_RUN, metricRows, tempDirs, trainLosses } from '../test/runs.js';
 import { RESUMABLE_KEYS, checkResumeConfig, resumeTarget, resumedConfig, truncateMetrics } from './resume.js';
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-function outDir(): string {
-  const d = mkdtempSync(path.join(tmpdir(), 'nf-resume-'));
-  dirs.push(d);
-  return d;
-}
+const outDir = tempDirs('resume');
 const quiet = () => undefined;
-// A narrow model on the synthetic set (512 images: 32 steps an epoch at batch 16), one thread.
-const small = {
-  dataset: 'synthetic',
-  batchSize: 16,
-  evalLimit: 32,
-  workers: 1,
-  checkpointSteps: 1,
-  keepCheckpoints: 10,
-  modelOverrides: { channels: [16, 16, 32, 32], stemChannels: 16, groupSize: 8, numFeatures: 32, dropRate: 0.2 },
-};
+// The small synthetic run on one thread, a checkpoint after every step.
+const small = { ...SMALL_RUN, workers: 1, checkpointSteps: 1, keepCheckpoints: 10 };
 const configOf = (extra: Record<string, unknown>): TrainConfig => resolveConfig('synthetic', [{ ...small, ...extra }, 'test']);
-const rows = (dir: string) =>
-  readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { kind: string; step: number; loss: number });
-const losses = (dir: string) => rows(dir).filter((r) => r.kind === 'train').map((r) => r.loss);
+const rows = metricRows;
+const losses = trainLosses;
 const step = (n: number) => `step-${String(n).padStart(8, '0')}`;
 
 async function rejection(p: Promise<unknown>): Promise<TrainerError> {

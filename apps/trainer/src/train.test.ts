@@ -1,33 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import '@nf/wasm-kernels';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveConfig } from './train-config.js';
 import { train } from './train.js';
 import { loadBackend } from './load-backend.js';
+import { SMALL_RUN, tempDirs, trainLosses } from '../test/runs.js';
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-function outDir(): string {
-  const d = mkdtempSync(path.join(tmpdir(), 'nf-train-'));
-  dirs.push(d);
-  return d;
-}
+const outDir = tempDirs('train');
 const quiet = () => undefined;
-// A narrow model keeps the cpu runs short; dropout stays on to show that its masks are reproduced.
-const small = {
-  dataset: 'synthetic',
-  batchSize: 16,
-  evalLimit: 32,
-  modelOverrides: { channels: [16, 16, 32, 32], stemChannels: 16, groupSize: 8, numFeatures: 32, dropRate: 0.2 },
-};
-
-function losses(dir: string): number[] {
-  return readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.kind === 'train').map((r) => r.loss);
-}
+const small = SMALL_RUN;
+const losses = trainLosses;
 
 describe.each(['cpu', 'wasm'])('nf-train end to end on %s', (backend) => {
   it('trains a few steps, evaluates with EMA, writes metrics, checkpoint, report and model', async () => {
