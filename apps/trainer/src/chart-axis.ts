@@ -150,6 +150,14 @@ export function formatValue(v: number, step: number, big = Math.abs(v)): string 
   return formatFixed(v, stepDecimals(step));
 }
 
+/** `v` to `digits` significant digits without float noise: 0.0123, 2.31, 1.25e-5, 3.2e9. */
+export function formatSignificant(v: number, digits = 3): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return '0';
+  const r = Number(v.toPrecision(digits));
+  return useExponent(Math.abs(r)) ? r.toExponential().replace('e+', 'e') : String(r);
+}
+
 /** A linear map from [d0, d1] to [r0, r1]. */
 export function linear(d0: number, d1: number, r0: number, r1: number): (v: number) => number {
   const k = d1 === d0 ? 0 : (r1 - r0) / (d1 - d0);
