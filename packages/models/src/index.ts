@@ -12,7 +12,15 @@ export { PaddedMaxPool } from './max-pool.js';
 export { ModelsError, isNfError, type ModelsErrorCode } from './errors.js';
 export { readSafetensors, writeSafetensors, type NamedArray, type Safetensors } from './safetensors.js';
 export { loadTimmCheckpoint, saveTimmCheckpoint, type LoadReport } from './timm-checkpoint.js';
-export { saveModel, loadModel, directorySaveHandler, directoryLoadHandler, type LoadModelOptions } from './model-io.js';
+export { saveModel, loadModel, directorySaveHandler, directoryLoadHandler, type LoadModelOptions, type SaveModelOptions } from './model-io.js';
+export {
+  modelMetadata,
+  MODEL_METADATA_KEY,
+  MODEL_METADATA_VERSION,
+  type ModelMetadata,
+  type ModelMetadataInput,
+  type MetadataNormalization,
+} from './model-metadata.js';
 export { loadHaikuCheckpoint, haikuToOurs } from './haiku-checkpoint.js';
 export { readNpz } from './npz.js';
 export { DEFAULT_FILE_LIMITS, type FileLimits } from './file-limits.js';

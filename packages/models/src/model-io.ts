@@ -2,7 +2,8 @@
  * Save and load our models to a directory (model.json + one weight shard) in Node without
  * tfjs-node, through a tf.io handler over `fs`. Writes are atomic: the files go to a temporary
  * sibling directory, are fsynced, and the directory is renamed into place; an existing directory
- * is replaced only after the new one is complete.
+ * is replaced only after the new one is complete. model.json carries the model's metadata
+ * (`userDefinedMetadata.nf`, model-metadata.ts): sizes, channels, class names, normalization.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -15,6 +16,7 @@ import { DEFAULT_FILE_LIMITS, limitOption } from './file-limits.js';
 import { checkSize, ioReason, readPlainFileInto, resolveInside, type PlainFile } from './plain-file.js';
 import { oneLine, quote } from './quote.js';
 import { elementCount } from './safetensors.js';
+import { checkModelMetadata, metadataForSave, MODEL_METADATA_KEY, MODEL_METADATA_VERSION, type ModelMetadataInput } from './model-metadata.js';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS = 'weights.bin';
@@ -46,6 +48,7 @@ export function directorySaveHandler(dir: string): tf.io.IOHandler {
           generatedBy: artifacts.generatedBy,
           convertedBy: artifacts.convertedBy,
           ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
+          ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
           weightsManifest: [{ paths: [WEIGHTS], weights: artifacts.weightSpecs ?? [] }],
         };
         await writeSynced(path.join(temp, WEIGHTS), weightData);
@@ -122,12 +125,16 @@ export function directoryLoadHandler(dir: string, options: LoadModelOptions = {}
         return bad('is not valid UTF-8 JSON (truncated or damaged?)');
       }
       if (!isRecord(json)) return bad(`is not a tfjs layers model (a JSON object), received ${describe(json)}`);
-      const { modelTopology, weightsManifest, format, generatedBy, convertedBy, trainingConfig } = json;
+      const { modelTopology, weightsManifest, format, generatedBy, convertedBy, trainingConfig, userDefinedMetadata } = json;
       if (!isRecord(modelTopology) || !Array.isArray(weightsManifest)) bad('is not a tfjs layers model (no modelTopology / weightsManifest)');
       for (const [key, value] of Object.entries({ format, generatedBy, convertedBy })) {
         if (value !== undefined && value !== null && typeof value !== 'string') bad(`has a ${key} that is ${describe(value)}, not a string`);
       }
       if (trainingConfig !== undefined && trainingConfig !== null && !isRecord(trainingConfig)) bad(`has a trainingConfig that is ${describe(trainingConfig)}, not an object`);
+      if (userDefinedMetadata !== undefined && userDefinedMetadata !== null && !isRecord(userDefinedMetadata)) bad(`has a userDefinedMetadata that is ${describe(userDefinedMetadata)}, not an object`);
+      if (isRecord(userDefinedMetadata) && userDefinedMetadata[MODEL_METADATA_KEY] !== undefined) {
+        checkModelMetadata(userDefinedMetadata[MODEL_METADATA_KEY], (field, why) => bad(`its metadata ${MODEL_METADATA_KEY}${field ? `.${field}` : ''} ${why}`), false);
+      }
 
       // The specs and what each manifest group's files must hold, before any weights file is opened.
       const specs: tf.io.WeightsManifestEntry[] = [];
@@ -206,14 +213,51 @@ export function directoryLoadHandler(dir: string, options: LoadModelOptions = {}
         ...(typeof generatedBy === 'string' ? { generatedBy } : {}),
         ...(typeof convertedBy === 'string' ? { convertedBy } : {}),
         ...(isRecord(trainingConfig) ? { trainingConfig: trainingConfig as unknown as tf.io.TrainingConfig } : {}),
+        ...(isRecord(userDefinedMetadata) ? { userDefinedMetadata: userDefinedMetadata as Record<string, object> } : {}),
       };
     },
   };
 }
 
-/** Saves a model (topology + weights, optionally the optimizer state) to `dir`, atomically. */
-export async function saveModel(model: tfl.LayersModel, dir: string, options: { includeOptimizer?: boolean } = {}): Promise<void> {
-  await model.save(directorySaveHandler(dir), options);
+export interface SaveModelOptions {
+  /** Also save the optimizer state (tfjs' `includeOptimizer`). */
+  includeOptimizer?: boolean;
+  /**
+   * What later tools need to use the model (model-metadata.ts): `trainSize`, `testSize`, `channels`,
+   * `classNames`, `normalization`, `dataset`, `model`, `imports`. Written to model.json's
+   * `userDefinedMetadata.nf`, over what the model already carries there (a loaded model keeps its
+   * own); `imports` defaults to `['@nf/models']` and `channels` to the input's last dimension.
+   */
+  metadata?: ModelMetadataInput;
+}
+
+/** The model's own `nf` metadata, the input channels and `imports: ['@nf/models']`, under `metadata`. */
+function mergedMetadata(model: tfl.LayersModel, metadata: ModelMetadataInput | undefined): Record<string, object> {
+  const fresh = metadataForSave(metadata ?? {});
+  const own = (model.getUserDefinedMetadata() ?? {}) as Record<string, object>;
+  const ownEntry =
+    own[MODEL_METADATA_KEY] === undefined
+      ? {}
+      : checkModelMetadata(
+          own[MODEL_METADATA_KEY],
+          (field, why) => {
+            throw new ModelsError('BAD_CONFIG', `saveModel: the model's own metadata ${MODEL_METADATA_KEY}${field ? `.${field}` : ''} ${why}.`);
+          },
+          false,
+        );
+  const shape = model.inputs.length === 1 ? model.inputs[0]!.shape : [];
+  const channels = shape.length === 4 && typeof shape[3] === 'number' ? { channels: shape[3] } : {};
+  return { ...own, [MODEL_METADATA_KEY]: { imports: ['@nf/models'], ...channels, ...ownEntry, ...fresh, version: MODEL_METADATA_VERSION } };
+}
+
+/**
+ * Saves a model (topology + weights, optionally the optimizer state) to `dir`, atomically, with its
+ * metadata in model.json (see `SaveModelOptions.metadata`). The model itself is not changed.
+ */
+export async function saveModel(model: tfl.LayersModel, dir: string, options: SaveModelOptions = {}): Promise<void> {
+  const userDefinedMetadata = mergedMetadata(model, options.metadata);
+  const handler = directorySaveHandler(dir);
+  await model.save({ save: (artifacts) => handler.save!({ ...artifacts, userDefinedMetadata }) }, options.includeOptimizer === undefined ? {} : { includeOptimizer: options.includeOptimizer });
 }
 
 /**

@@ -3,6 +3,10 @@
  * Reference: DM nfnet.py NFBlock (SkipInit scalar `skip_gain`, init 0) and base.py StochDepth
  * (per-example keep mask floor(keep + U[0,1)), no 1/keep rescaling, identity at inference).
  * timm's DropPath rescales by 1/keep; we follow DeepMind.
+ * Called as `apply([branch, shortcut])`, and says so to signal-propagation tools through the static
+ * `residualMerge = { branch: 0 }` (the convention @nf/signal-prop reads by duck typing; no dependency),
+ * so an SPP of a saved NFNet finds one site per block and measures input 0 — the branch before
+ * skip_gain, α and stochastic depth, as DeepMind does.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -19,6 +23,8 @@ export interface NfResidualArgs extends LayerArgs {
 export class NfResidual extends tfl.layers.Layer {
   /** Serialization name: a file format, never rename. */
   static className = 'NfResidual';
+  /** "I am a residual merge; input 0 is the branch, input 1 the shortcut" (read by @nf/signal-prop's analysis). */
+  static readonly residualMerge = { branch: 0 } as const;
   readonly alpha: number;
   readonly skipGain: boolean;
   readonly dropRate: number;
