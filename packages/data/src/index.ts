@@ -35,7 +35,8 @@ export { Rng, hashSeed, exampleRng, batchRng } from './seeded-random.js';
 // Augmentations (pure functions on 8-bit HWC image buffers)
 export { createImage, imageFrom, type ImageBuffer } from './image-buffer.js';
 export { crop, centerCrop, centerCropBox, type CropBox } from './augment/crop.js';
-export { resize, keysCubic, type ResizeMethod } from './augment/resize.js';
+export { resize, keysCubic, type ResizeMethod, type ResizeEdges } from './augment/resize.js';
+export { pilResize } from './augment/pil-resize.js';
 export {
   randomResizedCrop,
   sampleCropBox,
@@ -44,6 +45,17 @@ export {
 } from './augment/random-resized-crop.js';
 export { flipHorizontal } from './augment/flip.js';
 export { resizeCenterCrop } from './augment/resize-center-crop.js';
+export {
+  evalTransform,
+  evalGeometry,
+  resolveEvalTransform,
+  EVAL_DEFAULTS,
+  type EvalTransformOptions,
+  type ResolvedEvalTransform,
+  type EvalGeometry,
+  type EvalConvention,
+  type EvalCropMode,
+} from './augment/eval-transform.js';
 export { convertChannels, grayscale, luma } from './augment/convert-channels.js';
 export { affineTransform, rotate, shearX, shearY, translateX, translateY, type AffineMatrix } from './augment/affine.js';
 export { autocontrast } from './augment/autocontrast.js';

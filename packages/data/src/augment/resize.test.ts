@@ -31,6 +31,26 @@ describe('resize', () => {
     for (let i = 0; i < ref.length; i++) expect(Math.abs(out.data[i]! - Math.min(255, Math.max(0, ref[i]!)))).toBeLessThanOrEqual(0.5 + 1e-3);
   });
 
+  it.each(SHAPES)("edges 'renormalize' (TF2's bicubic) %i×%i×%i → %i×%i matches the reference; 'clamp' differs only at the border", (w, h, c, oh, ow) => {
+    const image = randomImage(w, h, c, w * 13 + h);
+    const box = { x: 1, y: 1, width: w - 2, height: h - 1 };
+    const out = resize(image, oh, ow, 'bicubic', box, 'renormalize');
+    const ref = referenceResize(image, oh, ow, 'bicubic', box, 'renormalize');
+    for (let i = 0; i < ref.length; i++) expect(Math.abs(out.data[i]! - Math.min(255, Math.max(0, ref[i]!)))).toBeLessThanOrEqual(0.5 + 1e-3);
+    const clamped = resize(image, oh, ow, 'bicubic', box);
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) {
+        // Taps reach 2 source pixels: outputs whose taps stay inside the box are identical.
+        const sx = ((x + 0.5) * box.width) / ow - 0.5;
+        const sy = ((y + 0.5) * box.height) / oh - 0.5;
+        if (Math.floor(sx) - 1 < 0 || Math.floor(sx) + 2 >= box.width || Math.floor(sy) - 1 < 0 || Math.floor(sy) + 2 >= box.height) continue;
+        for (let ch = 0; ch < c; ch++) expect(out.data[(y * ow + x) * c + ch]).toBe(clamped.data[(y * ow + x) * c + ch]);
+      }
+    }
+    // Bilinear clamps in TF2 too: 'renormalize' changes nothing there.
+    expect(resize(image, oh, ow, 'bilinear', box, 'renormalize').data).toEqual(resize(image, oh, ow, 'bilinear', box).data);
+  });
+
   it('is the identity at the same size and keeps a constant image constant', () => {
     const image = randomImage(8, 6, 3, 9);
     expect(resize(image, 6, 8).data).toEqual(image.data);

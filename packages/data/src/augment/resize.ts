@@ -1,7 +1,11 @@
 /**
  * Separable resampling as TensorFlow 2's `tf.image.resize` without antialiasing (the call in
- * DeepMind's nfnets/dataset.py): half-pixel centres, source indices clamped to the edge, bicubic
- * with Keys' kernel a = −0.5, bilinear as linear interpolation.
+ * DeepMind's nfnets/dataset.py): half-pixel centres, bicubic with Keys' kernel a = −0.5, bilinear
+ * as linear interpolation with source indices clamped to the edge.
+ * At the edges TF2's bicubic (resize_bicubic_op.cc, half_pixel_centers) gives taps outside the
+ * image weight 0 and renormalises the rest: `edges: 'renormalize'` does that (the evaluation
+ * transform uses it); the default `'clamp'` repeats the edge pixel instead, as this function always
+ * did (training crops), which differs from TF in the outermost one or two rows and columns.
  * Differs: TF's bicubic looks its weights up in a 1024-entry table and returns floats; here the
  * weights are exact and the result is rounded to bytes (≤ 0.5/255 apart).
  */
@@ -9,6 +13,9 @@ import { toByte, type ImageBuffer } from '../image-buffer.js';
 import type { CropBox } from './crop.js';
 
 export type ResizeMethod = 'bicubic' | 'bilinear';
+
+/** Bicubic taps past the edge: 'clamp' (repeat the edge pixel) or 'renormalize' (TF2: weight 0, rest rescaled). */
+export type ResizeEdges = 'clamp' | 'renormalize';
 
 /** Keys' cubic convolution kernel with a = −0.5 (Catmull–Rom). */
 export function keysCubic(t: number, a = -0.5): number {
@@ -25,7 +32,7 @@ interface Taps {
 }
 
 /** Source indices (relative to the box start, clamped to the box) and weights per output sample. */
-function taps(inSize: number, outSize: number, method: ResizeMethod): Taps {
+function taps(inSize: number, outSize: number, method: ResizeMethod, edges: ResizeEdges): Taps {
   const count = method === 'bicubic' ? 4 : 2;
   const index = new Int32Array(outSize * count);
   const weight = new Float64Array(outSize * count);
@@ -36,10 +43,15 @@ function taps(inSize: number, outSize: number, method: ResizeMethod): Taps {
     const base = Math.floor(centre);
     const t = centre - base;
     if (method === 'bicubic') {
+      let sum = 0;
       for (let k = 0; k < 4; k++) {
-        index[o * 4 + k] = clamp(base - 1 + k);
-        weight[o * 4 + k] = keysCubic(t - (k - 1));
+        const i = base - 1 + k;
+        index[o * 4 + k] = clamp(i);
+        const w = edges === 'renormalize' && clamp(i) !== i ? 0 : keysCubic(t - (k - 1));
+        weight[o * 4 + k] = w;
+        sum += w;
       }
+      if (edges === 'renormalize' && sum !== 0) for (let k = 0; k < 4; k++) weight[o * 4 + k]! /= sum;
     } else {
       index[o * 2] = clamp(base);
       index[o * 2 + 1] = clamp(base + 1);
@@ -52,7 +64,7 @@ function taps(inSize: number, outSize: number, method: ResizeMethod): Taps {
 
 /**
  * Resizes `image` (or the part of it inside `box`, as if it had been cropped first) to
- * `height × width`. Returns a new image; the input is not modified.
+ * `height × width`; `edges` as above (bicubic only). Returns a new image; the input is not modified.
  */
 export function resize(
   image: ImageBuffer,
@@ -60,6 +72,7 @@ export function resize(
   width: number,
   method: ResizeMethod = 'bicubic',
   box: CropBox = { x: 0, y: 0, width: image.width, height: image.height },
+  edges: ResizeEdges = 'clamp',
 ): ImageBuffer {
   const c = image.channels;
   const src = image.data;
@@ -71,8 +84,8 @@ export function resize(
     }
     return { data: out, width, height, channels: c };
   }
-  const h = taps(box.width, width, method);
-  const v = taps(box.height, height, method);
+  const h = taps(box.width, width, method, edges);
+  const v = taps(box.height, height, method, edges);
   // Horizontal pass over the rows of the box: tmp is [box.height, width, c].
   const tmp = new Float64Array(box.height * width * c);
   const hn = h.count;
