@@ -3,8 +3,10 @@
  * plan a worker receives. Every check names the option, the value received and what is allowed.
  */
 import { availableParallelism } from 'node:os';
+import { resolveEvalTransform, type EvalConvention, type EvalCropMode } from './augment/eval-transform.js';
 import { RAND_AUGMENT_DEFAULTS, RAND_AUGMENT_OPS, type RandAugmentOptions } from './augment/rand-augment.js';
 import { RANDOM_RESIZED_CROP_DEFAULTS, type RandomResizedCropOptions } from './augment/random-resized-crop.js';
+import type { ResizeMethod } from './augment/resize.js';
 import { DataError } from './errors.js';
 import type { Normalization } from './normalization.js';
 import type { BatchPlan, MixPlan } from './prepare-batch.js';
@@ -51,10 +53,18 @@ export interface PipelineOptions {
   readonly imageSize?: number | readonly [number, number];
   /** Output channels, 1 or 3. Default: the source's. */
   readonly channels?: 1 | 3;
-  /** 'none' (default: resize only), 'eval' (resize S+32, centre crop S) or training augmentation. */
+  /** 'none' (default: resize only), 'eval' (resize and centre crop, see evalConvention) or training augmentation. */
   readonly augment?: 'none' | 'eval' | AugmentOptions;
-  /** Extra pixels of the evaluation resize. Default 32. */
+  /** Evaluation transform: 'timm' (default; shorter side to floor(S / evalCropPct), centre crop S) or 'deepmind' (centre crop S / (S + evalPadding) of the shorter side, resize to S). */
+  readonly evalConvention?: EvalConvention;
+  /** 'center' (default: aspect ratio kept) or 'squash' (both sides resized, as DeepMind's resize_crop_32 and timm's dm_nfnet configs). */
+  readonly evalCropMode?: EvalCropMode;
+  /** timm's crop_pct in (0, 1]: scaled size floor(S / evalCropPct). Default 0.875 with timm. */
+  readonly evalCropPct?: number;
+  /** Or the scaled size S + evalPadding. Default 32 with DeepMind. Give at most one of evalCropPct and evalPadding. */
   readonly evalPadding?: number;
+  /** 'bilinear' or 'bicubic'. Default 'bilinear' with timm, 'bicubic' with DeepMind. */
+  readonly evalInterpolation?: ResizeMethod;
   /** 'int' ([B] int32, default) or 'one-hot' ([B, K] float32). Mixing always gives one-hot soft labels. */
   readonly labels?: 'int' | 'one-hot';
   /** Label smoothing ε (one-hot only): y·(1 − ε) + ε/K. Default 0. */
@@ -170,7 +180,11 @@ export function resolvePipelineOptions(source: DataSource, options: PipelineOpti
   }
   const workers = integer('workers', options.workers, 0, Math.min(2, availableParallelism()));
   const prefetch = integer('prefetch', options.prefetch, 1, Math.max(1, 2 * workers));
-  const evalPadding = integer('evalPadding', options.evalPadding, 0, 32);
+  const evalPlan = resolveEvalTransform(
+    { convention: options.evalConvention, cropMode: options.evalCropMode, cropPct: options.evalCropPct, padding: options.evalPadding, interpolation: options.evalInterpolation },
+    'createPipeline',
+    { convention: 'evalConvention', cropMode: 'evalCropMode', cropPct: 'evalCropPct', padding: 'evalPadding', interpolation: 'evalInterpolation' },
+  );
   const output = options.output ?? 'tensors';
   if (output !== 'tensors' && output !== 'arrays') fail('output', output, "'tensors' or 'arrays'");
   const start = options.start ?? { epoch: 0, index: 0 };
@@ -191,7 +205,7 @@ export function resolvePipelineOptions(source: DataSource, options: PipelineOpti
         width: width!,
         channels,
         mode: train ? 'train' : augment === 'eval' ? 'eval' : 'none',
-        evalPadding,
+        eval: evalPlan,
         randomResizedCrop: rrc,
         flip: train?.flip === true,
         randAugment: resolveRandAugment(train?.randAugment),

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, useBackend } from '../test/backends.js';
+import { fixtureBytes, pixelDiff, readFixturePng } from '../test/eval-fixtures.js';
 import { encode, snapshot, tempDir, writeFile } from '../test/files.js';
 import { expectNoLeaks } from '../test/leak-check.js';
 import { fromArrays } from './from-arrays.js';
@@ -142,6 +143,32 @@ describe('createPipeline: outputs', () => {
     expect(Math.max(...raw!.images)).toBe(255);
   });
 
+  it("'eval' keeps the aspect ratio: photos from a folder match timm's and DeepMind's reference pixels, with 0 or 1 workers", async () => {
+    const root = path.join(tmp.dir, 'eval-photos');
+    for (const name of ['landscape', 'portrait']) writeFile(path.join(root, 'photos', `${name}.png`), fixtureBytes(`input-${name}.png`));
+    const source = await imageFolder(root);
+    const expected = {
+      timm: await Promise.all(['timm-landscape-64.png', 'timm-portrait-64.png'].map((f) => readFixturePng(f, 3))),
+      deepmind: await Promise.all(['deepmind-landscape-64.png', 'deepmind-portrait-64.png'].map((f) => readFixturePng(f, 3))),
+    };
+    for (const workers of [0, 1]) {
+      for (const convention of ['timm', 'deepmind'] as const) {
+        const options: PipelineOptions = { batchSize: 2, shuffle: false, workers, imageSize: 64, augment: 'eval', normalization: false };
+        const [batch] = await collect(source, convention === 'timm' ? options : { ...options, evalConvention: 'deepmind' });
+        expect(batch!.imageShape).toEqual([2, 64, 64, 3]);
+        for (const [i, reference] of expected[convention].entries()) {
+          const got = Uint8Array.from(batch!.images.subarray(i * 64 * 64 * 3, (i + 1) * 64 * 64 * 3), (v) => Math.round(v));
+          const d = pixelDiff(got, reference.data);
+          expect(d.max).toBeLessThanOrEqual(convention === 'timm' ? 0 : 1);
+        }
+      }
+    }
+    const squashed = await collect(source, { batchSize: 2, shuffle: false, workers: 0, imageSize: 64, augment: 'eval', evalConvention: 'deepmind', evalCropMode: 'squash', normalization: false });
+    const got = Uint8Array.from(squashed[0]!.images.subarray(0, 64 * 64 * 3), (v) => Math.round(v));
+    expect(pixelDiff(got, (await readFixturePng('deepmind-landscape-64-squash.png', 3)).data).max).toBeLessThanOrEqual(1);
+    expect(pixelDiff(got, expected.timm[0]!.data).mean).toBeGreaterThan(15);
+  });
+
   it('one-hot labels with smoothing', async () => {
     const source = syntheticImages({ size: 4, numClasses: 4, height: 4, width: 4 });
     const [b] = await collect(source, { batchSize: 4, workers: 0, shuffle: false, labels: 'one-hot', labelSmoothing: 0.2 });
@@ -226,6 +253,10 @@ describe('createPipeline: lifecycle and options', () => {
       [synthetic, { batchSize: 2, augment: { randAugment: { ops: ['Blur' as 'Invert'] } } }, /augment\.randAugment\.ops/],
       [synthetic, { batchSize: 2, augment: { randomResizedCrop: { scale: [0.5, 0.1] } } }, /augment\.randomResizedCrop\.scale/],
       [synthetic, { batchSize: 2, augment: 'train' as 'eval' }, /augment must be 'none', 'eval' or an object/],
+      [synthetic, { batchSize: 2, augment: 'eval', evalConvention: 'tf' as 'timm' }, /createPipeline: evalConvention must be 'timm' or 'deepmind', received tf/],
+      [synthetic, { batchSize: 2, augment: 'eval', evalCropPct: 0.9, evalPadding: 32 }, /createPipeline: give evalCropPct or evalPadding, not both/],
+      [synthetic, { batchSize: 2, augment: 'eval', evalCropPct: 87.5 }, /evalCropPct must be a number in \(0, 1\], received 87\.5/],
+      [synthetic, { batchSize: 2, augment: 'eval', evalInterpolation: 'nearest' as 'bilinear' }, /evalInterpolation must be 'bilinear' or 'bicubic'/],
       [synthetic, { batchSize: 2, normalization: { mean: [0.5], std: [0] } }, /normalization\.std/],
       [synthetic, { batchSize: 2, seed: 1, start: { epoch: 0, index: 0, seed: 2 } }, /recorded with seed 2, this pipeline has seed 1/],
       [synthetic, { batchSize: 2, start: { epoch: 0, index: 9 } }, /start\.index 9 is past the 8 examples/],

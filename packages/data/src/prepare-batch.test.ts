@@ -13,7 +13,7 @@ const labels = Int32Array.from({ length: N }, (_, i) => i % 4);
 function plan(mix: BatchPlan['mix']): BatchPlan {
   return {
     seed: 3,
-    example: { height: 10, width: 10, channels: 1, mode: 'train', evalPadding: 32, randomResizedCrop: null, flip: false, randAugment: null },
+    example: { height: 10, width: 10, channels: 1, mode: 'train', eval: { convention: 'timm', cropMode: 'center', cropPct: 0.875, padding: null, interpolation: 'bilinear' }, randomResizedCrop: null, flip: false, randAugment: null },
     mix,
     randAugmentAfterMix: true,
     numClasses: 4,

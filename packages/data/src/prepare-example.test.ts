@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomImage } from '../test/reference.js';
+import { evalTransform } from './augment/eval-transform.js';
 import { flipHorizontal } from './augment/flip.js';
 import { randAugment } from './augment/rand-augment.js';
 import { randomResizedCrop } from './augment/random-resized-crop.js';
@@ -7,7 +8,16 @@ import { resizeCenterCrop } from './augment/resize-center-crop.js';
 import { prepareExample, type ExamplePlan } from './prepare-example.js';
 import { Rng } from './seeded-random.js';
 
-const base: ExamplePlan = { height: 16, width: 16, channels: 3, mode: 'train', evalPadding: 32, randomResizedCrop: {}, flip: true, randAugment: { layers: 2, magnitude: 9 } };
+const base: ExamplePlan = {
+  height: 16,
+  width: 16,
+  channels: 3,
+  mode: 'train',
+  eval: { convention: 'timm', cropMode: 'center', cropPct: 0.875, padding: null, interpolation: 'bilinear' },
+  randomResizedCrop: {},
+  flip: true,
+  randAugment: { layers: 2, magnitude: 9 },
+};
 
 describe('prepareExample', () => {
   it('train = crop, then flip (one draw), then RandAugment, all from the example generator', () => {
@@ -20,10 +30,13 @@ describe('prepareExample', () => {
     expect(out.data).toEqual(expected.data);
   });
 
-  it('eval = resize to S + padding and centre crop; gray input becomes RGB', () => {
-    const gray = randomImage(20, 20, 1, 2);
-    const out = prepareExample(gray, new Rng(1), { ...base, mode: 'eval', evalPadding: 4 }, true);
-    const rgb = resizeCenterCrop({ ...gray, data: Uint8Array.from(Array.from(gray.data).flatMap((v) => [v, v, v])), channels: 3 }, 16, 16, 4);
-    expect(out.data).toEqual(rgb.data);
+  it('eval = the evaluation transform of the plan, after channel conversion (gray input becomes RGB)', () => {
+    const gray = randomImage(30, 20, 1, 2);
+    const rgb = { ...gray, data: Uint8Array.from(Array.from(gray.data).flatMap((v) => [v, v, v])), channels: 3 };
+    const out = prepareExample(gray, new Rng(1), { ...base, mode: 'eval' }, true);
+    expect(out.data).toEqual(evalTransform(rgb, 16, 16, base.eval).data);
+    const squash = { convention: 'deepmind', cropMode: 'squash', cropPct: null, padding: 4, interpolation: 'bicubic' } as const;
+    const old = prepareExample(gray, new Rng(1), { ...base, mode: 'eval', eval: squash }, true);
+    expect(old.data).toEqual(resizeCenterCrop(rgb, 16, 16, 4).data);
   });
 });

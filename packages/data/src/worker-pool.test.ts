@@ -6,7 +6,7 @@ import { WorkerPool } from './worker-pool.js';
 
 const plan = {
   seed: 0,
-  example: { height: 2, width: 2, channels: 1, mode: 'none', evalPadding: 32, randomResizedCrop: null, flip: false, randAugment: null },
+  example: { height: 2, width: 2, channels: 1, mode: 'none', eval: { convention: 'timm', cropMode: 'center', cropPct: 0.875, padding: null, interpolation: 'bilinear' }, randomResizedCrop: null, flip: false, randAugment: null },
   mix: null,
   randAugmentAfterMix: true,
   numClasses: 2,
