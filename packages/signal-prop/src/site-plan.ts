@@ -6,9 +6,11 @@
  * `return_metrics=True`.
  *
  * Heuristics, each overridable (see README "How residual blocks are found"):
- * - a residual merge is a call of a layer whose class is `Add` (`mergeClassNames`);
- * - its branch is the input with the longest path from the model inputs (ties: the last input);
- *   the other inputs are shortcuts (`branch` predicate to override);
+ * - a residual merge is a call of a layer whose class declares `static residualMerge = { branch }`
+ *   (residual-merge.ts; @nf/models' NfResidual does), is named in `residualClasses`, or is `Add`
+ *   (`mergeClassNames`);
+ * - its branch is the declared input, else the input with the longest path from the model inputs
+ *   (ties: the last input); the other inputs are shortcuts (`branch` predicate to override);
  * - the branch is measured before trailing scale layers (Rescaling for α, dropout, stochastic
  *   depth, skip gains: `scaleClassNames`), as DeepMind measures before `skip_gain` and α;
  * - a block is a transition (a stage's first block: variance resets) when a shortcut passes
@@ -18,6 +20,8 @@
  */
 import { SignalPropError } from './errors.js';
 import { isAncestorOrSelf, type GraphNode, type GraphTensor, type Layer, type LayerGraph } from './layer-graph.js';
+import { declaredResidualMerge } from './residual-merge.js';
+import { residualClassAdvice, type Wording } from './wording.js';
 
 /** A layer name or class name: a string matches exactly, a RegExp by `test`. */
 export type LayerPattern = string | RegExp;
@@ -28,14 +32,33 @@ export interface MergeInfo {
   readonly className: string;
   readonly layer: Layer;
   readonly inputs: ReadonlyArray<{ readonly name: string; readonly className: string; readonly shape: ReadonlyArray<number | null>; readonly depth: number }>;
+  /** The branch input its class declares (`static residualMerge`) or `residualClasses` names; null when neither says. */
+  readonly declaredBranch: number | null;
+}
+
+/** A residual merge class named from outside (for classes that do not declare `static residualMerge`). */
+export interface ResidualClass {
+  /** Index of the branch input. Omitted: the deepest input, as for `Add`. */
+  readonly branch?: number;
 }
 
 export interface ResidualOptions {
-  /** Class names of merge layers. Default `['Add']`; add your own merge layer's class name here. */
+  /**
+   * Residual merge classes that do not declare `static residualMerge`, by class name, with the
+   * index of their branch input: `{ MyResidual: { branch: 0 } }` (`{}`: the deepest input). They
+   * are merges besides the declared classes and `mergeClassNames`; a branch given here overrides a
+   * class's own declaration.
+   */
+  residualClasses?: Readonly<Record<string, ResidualClass>>;
+  /**
+   * Class names of merge layers whose branch is found by the `branch` rule (default: the deepest
+   * input). Default `['Add']`. Classes that declare `static residualMerge` are merges whatever this says.
+   */
   mergeClassNames?: readonly LayerPattern[];
   /**
    * Picks the residual branch of a merge: return the index of the branch input, or -1 when the
-   * merge is not a residual block. Default: the deepest input (ties: the last).
+   * merge is not a residual block. Default: the declared branch (`merge.declaredBranch`), else the
+   * deepest input (ties: the last).
    */
   branch?: (merge: MergeInfo) => number;
   /** Single-input layers stepped over back from the merge, so the branch is measured before its scaling. */
@@ -130,19 +153,50 @@ interface Merge {
   shortcuts: GraphTensor[];
 }
 
-function findMerges(graph: LayerGraph, options: ResidualOptions): Merge[] {
+const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+function checkResidualClasses(value: unknown): Readonly<Record<string, ResidualClass>> {
+  // nf-spp builds this option from --residual-class, already checked: only API callers see these lines.
+  if (value === undefined) return {};
+  const fail = (where: string, why: string): never => {
+    throw new SignalPropError('BAD_OPTION', `residual.residualClasses${where} ${why}; pass class names with their branch input, e.g. { MyResidual: { branch: 0 } } ({} for the deepest input).`);
+  };
+  const show = (v: unknown) => JSON.stringify(v) ?? String(v);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('', `must be an object, received ${Array.isArray(value) ? 'an array' : show(value)}`);
+  for (const [name, entry] of Object.entries(value)) {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail(`['${name}']`, `must be an object, received ${show(entry)}`);
+    const branch = (entry as ResidualClass).branch;
+    if (branch !== undefined && !(Number.isInteger(branch) && branch >= 0)) fail(`['${name}'].branch`, `must be an integer >= 0, received ${show(branch)}`);
+  }
+  return value as Readonly<Record<string, ResidualClass>>;
+}
+
+function findMerges(graph: LayerGraph, options: ResidualOptions, wording: Wording): Merge[] {
   const mergeClasses = options.mergeClassNames ?? DEFAULT_MERGE_CLASS_NAMES;
-  const pick = options.branch ?? defaultBranch;
+  const named = checkResidualClasses(options.residualClasses);
   const merges: Merge[] = [];
   for (const node of graph.nodes) {
-    if (node.inputs.length < 2 || node.outputs.length !== 1 || !matches(mergeClasses, node.className)) continue;
+    if (node.inputs.length < 2 || node.outputs.length !== 1) continue;
+    const declared = declaredResidualMerge(node.layer, node.className);
+    const listed = hasOwn(named, node.className) ? named[node.className]! : undefined;
+    if (!declared && !listed && !matches(mergeClasses, node.className)) continue;
+    const declaredBranch = listed?.branch ?? declared?.branch ?? null;
+    if (declaredBranch !== null && declaredBranch >= node.inputs.length) {
+      const fromOption = listed?.branch !== undefined;
+      const where = !fromOption ? `class '${node.className}' (static residualMerge)` : wording === 'cli' ? `--residual-class ${node.className}:${declaredBranch}` : `residual.residualClasses['${node.className}'].branch`;
+      throw new SignalPropError(
+        fromOption ? 'BAD_OPTION' : 'UNSUPPORTED_LAYER',
+        `${where} names input ${declaredBranch} as the branch, but merge '${node.name}' has ${node.inputs.length} inputs; name an input index below ${node.inputs.length}${fromOption ? ` (${residualClassAdvice(wording, node.className, 0)})` : ''}.`,
+      );
+    }
     const info: MergeInfo = {
       name: node.name,
       className: node.className,
       layer: node.layer,
       inputs: node.inputs.map((t) => ({ name: t.name, className: t.producer?.className ?? 'InputLayer', shape: t.shape, depth: t.depth })),
+      declaredBranch,
     };
-    const b = pick(info);
+    const b = options.branch ? options.branch(info) : (declaredBranch ?? defaultBranch(info));
     if (b === -1) continue;
     if (!Number.isInteger(b) || b < 0 || b >= node.inputs.length) {
       throw new SignalPropError('BAD_OPTION', `residual.branch returned ${String(b)} for merge '${node.name}' with ${node.inputs.length} inputs; return an input index or -1.`);
@@ -193,6 +247,11 @@ function stemOf(merge: Merge): GraphTensor | null {
 
 /** Plans the measured sites of `graph`, in topological order. */
 export function planSites(graph: LayerGraph, measure: MeasureSpec = 'residual', residual: ResidualOptions = {}): PlannedSite[] {
+  return planSitesWorded(graph, measure, residual, 'api');
+}
+
+/** `planSites`, with errors worded for the API or the CLI. */
+export function planSitesWorded(graph: LayerGraph, measure: MeasureSpec, residual: ResidualOptions, wording: Wording): PlannedSite[] {
   const selection: SiteSelection =
     measure === 'residual' ? { residual: true } : measure === 'all' ? { residual: true, where: () => true } : measure;
   const names = toList(selection.names);
@@ -203,7 +262,7 @@ export function planSites(graph: LayerGraph, measure: MeasureSpec = 'residual', 
 
   const sites = new Map<GraphTensor, PlannedSite>();
   if (findResidual) {
-    const merges = findMerges(graph, residual).filter((m) => isMeasurable(m.output));
+    const merges = findMerges(graph, residual, wording).filter((m) => isMeasurable(m.output));
     let stage = 0;
     merges.forEach((m, k) => {
       const transition = isTransition(m);

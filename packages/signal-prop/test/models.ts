@@ -157,3 +157,107 @@ export async function withNet<N extends { model: tf.LayersModel }, T>(net: N, fn
     net.model.dispose();
   }
 }
+
+/**
+ * A merge layer from "another package": call([shortcut, branch]) = shortcut + α·branch. The class
+ * declares itself a residual merge whose input 1 is the branch (`static residualMerge`).
+ */
+export class DeclaredMerge extends tf.layers.Layer {
+  static className = 'DeclaredMerge';
+  static residualMerge = { branch: 1 };
+  readonly alpha: number;
+  constructor(args: { alpha?: number; name?: string } = {}) {
+    super(args);
+    this.alpha = args.alpha ?? 0.5;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const [shortcut, branch] = inputs as tf.Tensor[];
+    return tf.tidy(() => tf.add(shortcut!, tf.mul(branch!, this.alpha)));
+  }
+  override computeOutputShape(shape: tf.Shape | tf.Shape[]): tf.Shape {
+    return (shape as tf.Shape[])[0]!;
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), alpha: this.alpha };
+  }
+}
+
+/** The same merge from a package that does not know the convention: no declaration. */
+export class UndeclaredMerge extends DeclaredMerge {
+  static override className = 'UndeclaredMerge';
+  static override residualMerge = undefined as unknown as { branch: number };
+}
+
+/**
+ * Two blocks ending in `Merge([shortcut, branch])`, where the first block's projection shortcut
+ * (two 1×1 convolutions) is DEEPER than its branch (one 3×3 convolution): the depth heuristic
+ * alone would take the shortcut for the branch; a declaration gets it right.
+ */
+export function customMergeNet(Merge: new (args: { alpha?: number; name?: string }) => tf.layers.Layer, inputShape: Array<number | null> = [8, 8, 4]): BuiltNet {
+  const conv = (name: string, filters: number, kernelSize: number) =>
+    tf.layers.conv2d({ name, filters, kernelSize, padding: 'same', kernelInitializer: tf.initializers.heNormal({ seed: name.length }) });
+  const input = tf.input({ shape: inputShape, name: 'image' });
+  const stem = apply(conv('stem', 4, 3), input);
+  const shortcut = apply(conv('sc_conv2', 8, 1), apply(conv('sc_conv1', 8, 1), stem));
+  const b1 = apply(conv('b1_conv', 8, 3), stem);
+  const y = apply(new Merge({ name: 'merge1' }), [shortcut, b1]);
+  const b2 = apply(conv('b2_conv2', 8, 3), apply(tf.layers.activation({ activation: 'relu', name: 'b2_relu' }), apply(conv('b2_conv1', 8, 3), y)));
+  const z = apply(new Merge({ name: 'merge2' }), [y, b2]);
+  return { model: tf.model({ inputs: input, outputs: z, name: 'custom_merge_net' }), stem, blocks: [y, z], branches: [b1, b2], transitions: [true, false] };
+}
+
+/**
+ * ResNet-50's architecture as keras.applications.resnet builds it (ResNet v1.5-style bottleneck
+ * `block1`), with Keras' layer names — conv1_pad, conv1_conv, conv1_bn, conv1_relu, pool1_pad,
+ * pool1_pool, convS_blockB_{0..3}_{conv,bn}, _1_relu, _2_relu, convS_blockB_add (an `Add` of
+ * [shortcut, branch]), convS_blockB_out (ReLU after the merge) — shrunk in width and depth.
+ */
+export function kerasResNet(options: { blocks?: number[]; filters?: number[]; inputShape?: Array<number | null> } = {}): BuiltNet {
+  const { blocks = [2, 2, 1], filters = [4, 8, 16], inputShape = [null, null, 3] } = options;
+  let seed = 1;
+  const conv = (name: string, f: number, k: number, strides = 1, padding: 'valid' | 'same' = 'valid') =>
+    tf.layers.conv2d({ name, filters: f, kernelSize: k, strides, padding, kernelInitializer: tf.initializers.heNormal({ seed: seed++ }) });
+  const bn = (name: string) => tf.layers.batchNormalization({ name, axis: 3, epsilon: 1.001e-5 });
+  const relu = (name: string) => tf.layers.activation({ name, activation: 'relu' });
+  const input = tf.input({ shape: inputShape, name: 'input_1' });
+  let x = apply(tf.layers.zeroPadding2d({ name: 'conv1_pad', padding: [[3, 3], [3, 3]] }), input);
+  x = apply(relu('conv1_relu'), apply(bn('conv1_bn'), apply(conv('conv1_conv', filters[0]!, 7, 2), x)));
+  x = apply(tf.layers.maxPooling2d({ name: 'pool1_pool', poolSize: 3, strides: 2 }), apply(tf.layers.zeroPadding2d({ name: 'pool1_pad', padding: [[1, 1], [1, 1]] }), x));
+  const stem = x;
+  const outs: ST[] = [];
+  const branches: ST[] = [];
+  const transitions: boolean[] = [];
+  blocks.forEach((n, s) => {
+    for (let b = 1; b <= n; b++) {
+      const name = `conv${s + 2}_block${b}`;
+      const f = filters[s]!;
+      const stride = b === 1 && s > 0 ? 2 : 1;
+      const shortcut = b === 1 ? apply(bn(`${name}_0_bn`), apply(conv(`${name}_0_conv`, 4 * f, 1, stride), x)) : x;
+      let h = apply(relu(`${name}_1_relu`), apply(bn(`${name}_1_bn`), apply(conv(`${name}_1_conv`, f, 1, stride), x)));
+      h = apply(relu(`${name}_2_relu`), apply(bn(`${name}_2_bn`), apply(conv(`${name}_2_conv`, f, 3, 1, 'same'), h)));
+      h = apply(bn(`${name}_3_bn`), apply(conv(`${name}_3_conv`, 4 * f, 1), h));
+      branches.push(h);
+      const sum = apply(tf.layers.add({ name: `${name}_add` }), [shortcut, h]);
+      outs.push(sum);
+      transitions.push(b === 1);
+      x = apply(relu(`${name}_out`), sum);
+    }
+  });
+  const head = apply(tf.layers.dense({ name: 'predictions', units: 10, activation: 'softmax' }), apply(tf.layers.globalAveragePooling2d({ name: 'avg_pool' }), x));
+  return { model: tf.model({ inputs: input, outputs: head, name: 'resnet50' }), stem, blocks: outs, branches, transitions };
+}
+
+/**
+ * A model.json as tensorflowjs_converter writes it for a Keras model: the topology under
+ * `model_config` (class `Functional`) beside `keras_version` and `backend`.
+ */
+export function asKerasConverted(json: Record<string, unknown>): Record<string, unknown> {
+  const topology = json.modelTopology as Record<string, unknown>;
+  return {
+    ...json,
+    format: 'layers-model',
+    generatedBy: 'keras v2.15.0',
+    convertedBy: 'TensorFlow.js Converter v4.22.0',
+    modelTopology: { keras_version: '2.15.0', backend: 'tensorflow', model_config: { ...topology, class_name: 'Functional' } },
+  };
+}
