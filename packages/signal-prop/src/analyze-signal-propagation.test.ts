@@ -136,9 +136,9 @@ describe('options and errors (cpu)', () => {
     const h = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(c) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: tf.layers.add().apply([c, h]) as tf.SymbolicTensor });
     const report = await analyzeSignalPropagation(model, { batchSize: 2, size: [6, 5], seed: 9 });
-    expect(report.probe).toEqual({ kind: 'gaussian', shapes: [[2, 6, 5, 3]], seed: 9 });
+    expect(report.probe).toEqual({ kind: 'gaussian', shapes: [[2, 6, 5, 3]], seed: 9, sizeFrom: 'size' });
     expect(report.sites[1]!.shape).toEqual([2, 6, 5, 4]);
-    await expect(analyzeSignalPropagation(model, {})).rejects.toThrow(/unknown dimensions \[null, null, null, 3\]; pass size/);
+    await expect(analyzeSignalPropagation(model, {})).rejects.toThrow(/unknown dimensions \[null, null, null, 3\] and the model records no image size in its metadata \(userDefinedMetadata\.nf\.trainSize\); pass size \(e\.g\. size: 64/);
     model.dispose();
   });
 
@@ -147,6 +147,7 @@ describe('options and errors (cpu)', () => {
     const err = await analyzeSignalPropagation(model).catch((e: unknown) => e);
     expect(SignalPropError.isInstance(err) && err.code).toBe('NO_SITES');
     expect((err as Error).message).toMatch(/measure: \{ names/);
+    expect((err as Error).message).toMatch(/name your merge class \(residual: \{ residualClasses: \{ MyResidual: \{ branch: 0 \} \} \}\)\.$/);
     const wrong = tf.zeros([2, 5]);
     await expect(analyzeSignalPropagation(model, { input: wrong, measure: 'all' })).rejects.toThrow(/probe tensor 0 has shape \[2, 5\]; input .* expects \[null, 4\]/);
     wrong.dispose();

@@ -46,6 +46,11 @@ export interface ProbeDescription {
   readonly shapes: ReadonlyArray<readonly number[]>;
   /** Seed of the Gaussian probe. */
   readonly seed: number | null;
+  /**
+   * Where the sizes of the model's unknown input dimensions came from: the `size` option, or the
+   * model's metadata (`trainSize` / `testSize`). Absent when the input shape was fully known.
+   */
+  readonly sizeFrom?: 'size' | 'trainSize' | 'testSize';
 }
 
 export interface SignalReport {
