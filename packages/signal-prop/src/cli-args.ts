@@ -19,6 +19,8 @@ export interface CliArgs {
   readonly stages: number[] | undefined;
   readonly backend: CliBackend;
   readonly imports: string[];
+  /** `--residual-class NAME[:BRANCH]`: residual merge classes that do not declare themselves. */
+  readonly residualClasses: Record<string, { branch?: number }>;
   readonly label: string | undefined;
   readonly quiet: boolean;
 }
@@ -32,7 +34,8 @@ squared mean, the average channel variance and the residual-branch variance on a
 
 Options:
   --batch <n>          probe batch size (default 8)
-  --size <n | HxW>     size of unknown input dimensions, e.g. 64 or 64x48
+  --size <n | HxW>     size of unknown input dimensions, e.g. 64 or 64x48 (default: the
+                       training size recorded in the model's metadata)
   --seed <n>           seed of the Gaussian probe (default 0)
   --out <file.svg>     write the SVG plot, and the JSON and CSV beside it (same name)
   --json <file>        write the report as JSON
@@ -45,14 +48,19 @@ Options:
   --alpha <a>          overlay the analytic NF-ResNet curve with this alpha ...
   --stages <3,4,6,3>   ... and these blocks per stage
   --backend <name>     auto (default: wasm if installed, else cpu), cpu, wasm, tensorflow
-  --import <module>    import a module first, e.g. one that registers custom layers (repeatable)
+  --import <module>    import a module first, e.g. one that registers custom layers (repeatable);
+                       looked up from the current directory, the model's folder, the workspace
+  --residual-class <NAME[:BRANCH]>
+                       layers of class NAME are residual merges, input BRANCH (default: the
+                       deepest) their branch (repeatable); for classes that do not declare
+                       static residualMerge
   --label <text>       legend label (default: the model's name)
   --quiet              print no table and no plot
   -h, --help           this text
   -v, --version        the version
 `;
 
-const VALUE_FLAGS = new Set(['--batch', '--size', '--seed', '--out', '--json', '--csv', '--stat', '--measure', '--alpha', '--stages', '--backend', '--import', '--label']);
+const VALUE_FLAGS = new Set(['--batch', '--size', '--seed', '--out', '--json', '--csv', '--stat', '--measure', '--alpha', '--stages', '--backend', '--import', '--label', '--residual-class']);
 const BOOL_FLAGS = new Set(['--log', '--all', '--inference', '--quiet']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
@@ -112,6 +120,12 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (alpha !== undefined && !(Number.isFinite(alpha) && alpha >= 0)) return { kind: 'error', message: `--alpha must be a number >= 0, received '${alphaText}'` };
   const stages = stagesText?.split(',').map(Number);
   if (stages && !stages.every((s) => Number.isInteger(s) && s > 0)) return { kind: 'error', message: `--stages must list positive integers, e.g. 3,4,6,3; received '${stagesText}'` };
+  const residualClasses = Object.create(null) as Record<string, { branch?: number }>; // a class may be called __proto__
+  for (const text of values.get('--residual-class') ?? []) {
+    const m = /^([A-Za-z_$][\w$.>-]*)(?::(\d+))?$/.exec(text);
+    if (!m) return { kind: 'error', message: `--residual-class must be a layer class name with an optional branch input, e.g. MyResidual or MyResidual:0; received '${text}'` };
+    residualClasses[m[1]!] = m[2] === undefined ? {} : { branch: Number(m[2]) };
+  }
   return {
     kind: 'run',
     args: {
@@ -131,6 +145,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       stages,
       backend,
       imports: values.get('--import') ?? [],
+      residualClasses,
       label: last('--label'),
       quiet: flags.has('--quiet'),
     },
