@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadDatasets, type Dataset } from './dataset.js';
+import { loadDatasets, type RasterDataset as Dataset } from './dataset.js';
 
 /** Independent reference: the normalised source image, flipped, then translated by (dy, dx) with black fill. */
 function reference(train: Dataset, raw: Float32Array, flip: boolean, dy: number, dx: number): Float32Array {

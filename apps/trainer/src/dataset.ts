@@ -7,12 +7,62 @@
 import * as tf from '@tensorflow/tfjs';
 import { cifar, fashionMnist, Rng, syntheticImage, syntheticImages, type DataSource } from '@nf/data';
 
+/** Where training stands in the data: the next batch starts at `index` in the order of `epoch`. */
+export interface DataPosition {
+  epoch: number;
+  index: number;
+}
+
+/** One training batch and where the next one starts. */
+export interface StreamBatch {
+  images: tf.Tensor4D;
+  labels: tf.Tensor1D;
+  /** Examples in the batch (fewer than the batch size when unreadable images were left out). */
+  size: number;
+  /** Unreadable images left out of this batch. */
+  skipped: number;
+  /** The last batch of its epoch: evaluate (and checkpoint) after it. */
+  lastInEpoch: boolean;
+  /** Where the batch after this one starts (a new epoch at index 0 after the last). */
+  next: DataPosition;
+}
+
+/** Training batches from a position on; `step` (the step the batch is for) seeds in-memory augmentation. */
+export interface BatchStream {
+  next(step: number): Promise<StreamBatch>;
+  close(): Promise<void>;
+}
+
+export interface TrainBatchOptions {
+  batchSize: number;
+  /** Random translation by up to this many pixels (in-memory sets). */
+  shift: number;
+  seed: number;
+}
+
+/** An evaluation batch: images in example order, unaugmented (resized and centre-cropped for files). */
+export interface EvalBatch {
+  images: tf.Tensor4D;
+  labels: tf.Tensor1D;
+  size: number;
+}
+
+/** What training and evaluation need of a dataset, whether it is in memory or streamed from files. */
 export interface Dataset {
   name: string;
   size: number;
   numClasses: number;
   classNames: readonly string[];
+  /** [H, W, C] of the training images. */
   shape: [number, number, number];
+  /** Training batches (each epoch shuffled, full batches only) from `from` on. */
+  trainBatches(from: DataPosition, options: TrainBatchOptions): BatchStream;
+  /** The first `limit` examples (0 = all) in order, in batches. The caller disposes each batch. */
+  evalBatches(batchSize: number, limit: number): AsyncGenerator<EvalBatch>;
+}
+
+/** A dataset held in memory as same-size images: examples by index, synchronously. */
+export interface RasterDataset extends Dataset {
   /** Example order of an epoch. */
   order(epoch: number, shuffle: boolean): Uint32Array;
   /** Images [B, H, W, C] (float32, normalised) and int32 labels [B] of these examples. */
@@ -35,7 +85,7 @@ export function seededUniform(seed: number): () => number {
   return () => rng.next();
 }
 
-export function fromSource(source: DataSource, seed: number, limit = 0): Dataset {
+export function fromSource(source: DataSource, seed: number, limit = 0): RasterDataset {
   if (source.spec.kind !== 'raster' || !source.imageSize) {
     throw new Error(`dataset '${source.name}' is not a same-size raster set; the trainer's preset datasets are.`);
   }
@@ -47,12 +97,21 @@ export function fromSource(source: DataSource, seed: number, limit = 0): Dataset
   const scale = Float32Array.from({ length: c }, (_, k) => 1 / (255 * pick(std, k)));
   const bias = Float32Array.from({ length: c }, (_, k) => -pick(mean, k) / pick(std, k));
   const pixels = h * w * c;
-  return {
+  const dataset: RasterDataset = {
     name: source.name,
     size,
     numClasses: source.numClasses,
     classNames: source.classNames,
     shape: [h, w, c],
+    trainBatches: (from, options) => rasterStream(dataset, from, options),
+    async *evalBatches(batchSize, limit) {
+      const n = limit > 0 ? Math.min(limit, size) : size;
+      const order = dataset.order(0, false);
+      for (let start = 0; start < n; start += batchSize) {
+        const idx = order.subarray(start, Math.min(n, start + batchSize));
+        yield { ...dataset.batch(idx, { flip: false, seed: 0 }), size: idx.length };
+      }
+    },
     order(epoch, shuffle) {
       const order = Uint32Array.from({ length: size }, (_, i) => i);
       if (!shuffle) return order;
@@ -91,6 +150,36 @@ export function fromSource(source: DataSource, seed: number, limit = 0): Dataset
       return { images: tf.tensor4d(images, [n, h, w, c]), labels: tf.tensor1d(labels, 'int32') };
     },
   };
+  return dataset;
+}
+
+/**
+ * The training batches of an in-memory set: each epoch's seeded order in full batches (the short rest
+ * left out), flipped and shifted with draws seeded by (seed, step), so that a resumed run sees the same
+ * batches as an uninterrupted one.
+ */
+function rasterStream(data: RasterDataset, from: DataPosition, options: TrainBatchOptions): BatchStream {
+  let { epoch, index } = from;
+  let order: Uint32Array | undefined;
+  let orderEpoch = -1;
+  return {
+    async next(step) {
+      if (index + options.batchSize > data.size) {
+        epoch += 1;
+        index = 0;
+      }
+      if (orderEpoch !== epoch) {
+        order = data.order(epoch, true);
+        orderEpoch = epoch;
+      }
+      const idx = order!.subarray(index, index + options.batchSize);
+      const { images, labels } = data.batch(idx, { flip: true, shift: options.shift, seed: options.seed * 7919 + step });
+      index += options.batchSize;
+      const lastInEpoch = index + options.batchSize > data.size;
+      return { images, labels, size: idx.length, skipped: 0, lastInEpoch, next: lastInEpoch ? { epoch: epoch + 1, index: 0 } : { epoch, index } };
+    },
+    async close() {},
+  };
 }
 
 /** Classes and channels of each preset dataset, known without loading it: what a model trained on
@@ -102,7 +191,7 @@ export const DATASET_GEOMETRY: Readonly<Record<'fashion-mnist' | 'cifar10' | 'sy
 };
 
 /** Train and test sets of a preset's dataset. */
-export async function loadDatasets(name: 'fashion-mnist' | 'cifar10' | 'synthetic', dir: string | undefined, seed: number): Promise<{ train: Dataset; test: Dataset }> {
+export async function loadDatasets(name: 'fashion-mnist' | 'cifar10' | 'synthetic', dir: string | undefined, seed: number): Promise<{ train: RasterDataset; test: RasterDataset }> {
   if (name === 'synthetic') {
     const make = (size: number, s: number) => rasterize(syntheticImages({ size, height: 28, width: 28, channels: 1, numClasses: 10, seed: s }));
     return { train: fromSource(make(512, seed), seed), test: fromSource(make(128, seed + 1), seed) };

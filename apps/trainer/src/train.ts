@@ -22,6 +22,7 @@ import { TrainerError, quote } from './errors.js';
 import { evaluateAsync, type EvalResult } from './evaluate.js';
 import { renderReport, type MetricRecord } from './report.js';
 import { reportSpp } from './spp.js';
+import { trainedModelMetadata } from './model-metadata.js';
 import { Progress } from './progress.js';
 import { stepSeed, withSeed } from './seeded-random.js';
 import { mixBatch, mixingEnabled, type MixedBatch, type MixOptions } from './mix.js';
@@ -147,58 +148,59 @@ async function trainIn(out: string, config: TrainConfig, options: TrainOptions, 
 
   const progress = new Progress(totalSteps, log, step);
   let lastEval: EvalResult | undefined;
+  const stream = trainSet.trainBatches({ epoch, index }, { batchSize: config.batchSize, shift: config.randomShift, seed: config.seed });
+  let skippedImages = 0;
   try {
     while (step < totalSteps && !stop) {
-      const order = trainSet.order(epoch, true);
-      while (index + config.batchSize <= trainSet.size && step < totalSteps && !stop) {
-        const t0 = performance.now();
-        const idx = order.subarray(index, index + config.batchSize);
-        const { images, labels } = trainSet.batch(idx, { flip: true, shift: config.randomShift, seed: config.seed * 7919 + step });
-        const lr = warmupCosine(step + 1, config.lr, warmupSteps, plannedSteps);
-        let result;
-        let mixed: MixedBatch | undefined;
-        try {
-          // Mixing (timm batch mode) gives dense targets with the label smoothing already in them.
-          if (mixing) mixed = mixBatch(images, labels, { ...mixOptions, seed: config.seed, step, numClasses: trainSet.numClasses, smoothing: config.labelSmoothing });
-          const [x, y] = mixed ? [mixed.images, mixed.targets] : [images, labels];
-          const stepOptions: StepOptions = {
-            clipping: config.clipping,
-            weightDecay: config.weightDecay,
-            labelSmoothing: mixed ? 0 : config.labelSmoothing,
-            accumulation: config.accumulation,
-            numClasses: trainSet.numClasses,
-            onNan: config.onNan,
-          };
-          // The step's random draws happen synchronously at its start, under the step's seed.
-          result = await withSeed(stepSeed(config.seed, step), () =>
-            parallel ? parallel.step(model, optimizer, x, y, lr, stepOptions) : trainStep(model, optimizer, x, y, lr, stepOptions),
-          );
-        } catch (e) {
-          if (e instanceof NonFiniteError) {
-            const last = await latestCheckpoint(ckptDir);
-            throw new Error(`non-finite loss or gradient at step ${step + 1}: ${e.message}. Last good checkpoint: ${last ?? 'none'}. Lower the learning rate or clipping, or pass --on-nan skip.`);
-          }
-          throw e;
-        } finally {
-          tf.dispose([images, labels]);
-          if (mixed) tf.dispose([mixed.images, mixed.targets]);
+      const t0 = performance.now();
+      const batch = await stream.next(step);
+      const { images, labels } = batch;
+      skippedImages += batch.skipped;
+      const lr = warmupCosine(step + 1, config.lr, warmupSteps, plannedSteps);
+      let result;
+      let mixed: MixedBatch | undefined;
+      try {
+        // Mixing (timm batch mode) gives dense targets with the label smoothing already in them.
+        if (mixing) mixed = mixBatch(images, labels, { ...mixOptions, seed: config.seed, step, numClasses: trainSet.numClasses, smoothing: config.labelSmoothing });
+        const [x, y] = mixed ? [mixed.images, mixed.targets] : [images, labels];
+        const stepOptions: StepOptions = {
+          clipping: config.clipping,
+          weightDecay: config.weightDecay,
+          labelSmoothing: mixed ? 0 : config.labelSmoothing,
+          accumulation: Math.min(config.accumulation, batch.size),
+          numClasses: trainSet.numClasses,
+          onNan: config.onNan,
+        };
+        // The step's random draws happen synchronously at its start, under the step's seed.
+        result = await withSeed(stepSeed(config.seed, step), () =>
+          parallel ? parallel.step(model, optimizer, x, y, lr, stepOptions) : trainStep(model, optimizer, x, y, lr, stepOptions),
+        );
+      } catch (e) {
+        if (e instanceof NonFiniteError) {
+          const last = await latestCheckpoint(ckptDir);
+          throw new Error(`non-finite loss or gradient at step ${step + 1}: ${e.message}. Last good checkpoint: ${last ?? 'none'}. Lower the learning rate or clipping, or pass --on-nan skip.`);
         }
-        step += 1;
-        index += config.batchSize;
-        ema?.update(step);
-        const imgPerSec = (config.batchSize * 1000) / (performance.now() - t0);
-        await record({ kind: 'train', step, epoch, loss: result.loss, accuracy: result.accuracy, lr, gradNorm: result.gradNorm, clipFraction: result.clipFraction, imgPerSec, elapsed: elapsed() });
-        progress.update(step, { epoch: epoch + 1, loss: result.loss, acc: result.accuracy, imgPerSec, skipped: result.skipped });
-        // Mid-epoch checkpoints (the epoch-end one below covers the last step of an epoch).
-        if (index + config.batchSize <= trainSet.size && step < totalSteps && checkpointDue()) await checkpoint();
+        throw e;
+      } finally {
+        tf.dispose([images, labels]);
+        if (mixed) tf.dispose([mixed.images, mixed.targets]);
       }
-      if (index + config.batchSize > trainSet.size) {
+      step += 1;
+      ema?.update(step);
+      const imgPerSec = (batch.size * 1000) / (performance.now() - t0);
+      await record({ kind: 'train', step, epoch, loss: result.loss, accuracy: result.accuracy, lr, gradNorm: result.gradNorm, clipFraction: result.clipFraction, imgPerSec, elapsed: elapsed(), ...(batch.skipped ? { skippedImages: batch.skipped } : {}) });
+      progress.update(step, { epoch: epoch + 1, loss: result.loss, acc: result.accuracy, imgPerSec, skipped: result.skipped });
+      if (batch.lastInEpoch) {
         lastEval = await evalNow();
         await record({ kind: 'eval', step, epoch, loss: lastEval.loss, accuracy: lastEval.accuracy, ...(lastEval.top5 !== undefined ? { top5: lastEval.top5 } : {}), confusion: lastEval.confusion });
-        progress.line(`epoch ${epoch + 1}: test loss ${lastEval.loss.toFixed(4)}, top-1 ${lastEval.accuracy.toFixed(4)}${lastEval.top5 !== undefined ? `, top-5 ${lastEval.top5.toFixed(4)}` : ''}${ema ? ' (EMA weights)' : ''}`);
-        epoch += 1;
-        index = 0;
+        const unreadable = skippedImages ? `; ${skippedImages} unreadable training images left out so far` : '';
+        progress.line(`epoch ${epoch + 1}: test loss ${lastEval.loss.toFixed(4)}, top-1 ${lastEval.accuracy.toFixed(4)}${lastEval.top5 !== undefined ? `, top-5 ${lastEval.top5.toFixed(4)}` : ''}${ema ? ' (EMA weights)' : ''}${unreadable}`);
+        ({ epoch, index } = batch.next);
         if (epoch % config.checkpointEvery === 0) await checkpoint();
+      } else {
+        ({ epoch, index } = batch.next);
+        // Mid-epoch checkpoints (the epoch-end one above covers the last step of an epoch).
+        if (step < totalSteps && checkpointDue()) await checkpoint();
       }
     }
     if (stop) {
@@ -210,6 +212,7 @@ async function trainIn(out: string, config: TrainConfig, options: TrainOptions, 
       await checkpoint();
     }
   } finally {
+    await stream.close();
     await parallel?.close();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -218,7 +221,8 @@ async function trainIn(out: string, config: TrainConfig, options: TrainOptions, 
   if (!stop) {
     // The final model is the EMA weights (when on): saved, and analyzed for the report's SPP.
     const finish = async () => {
-      await saveModel(model, path.join(out, 'model'));
+      // model.json records the sizes, channels, class names and normalization (nf-spp reads the size).
+      await saveModel(model, path.join(out, 'model'), { metadata: trainedModelMetadata(config, trainSet, testSet) });
       return reportSpp(model, modelConfig, config.seed, `step ${step}${ema ? ' (EMA weights)' : ''}`, log);
     };
     const spp = ema ? await ema.withAveraged(finish) : await finish();
