@@ -19,9 +19,14 @@ import { DATASET_GEOMETRY } from './dataset.js';
 import { withSeed, withSeedAsync } from './seeded-random.js';
 import type { ReportSpp } from './report.js';
 
-/** Our blocks end in an `NfResidual` layer (branch·skip_gain·α + shortcut; its input 0 is the
- * branch, measured before skip_gain and α as DeepMind does); the BN/GN baselines too. */
-export const NF_RESIDUAL: ResidualOptions = { mergeClassNames: ['Add', 'NfResidual'] };
+/**
+ * @deprecated Nothing to pass any more: our blocks end in an `NfResidual` layer (branch·skip_gain·α +
+ * shortcut), which declares itself a residual merge with input 0 as the branch (`static
+ * residualMerge`), so @nf/signal-prop finds it in any NFNet, built or loaded, by itself (and measures
+ * the branch before skip_gain and α, as DeepMind does); the BN/GN baselines too. Kept for the
+ * trainer's index.
+ */
+export const NF_RESIDUAL: ResidualOptions = {};
 
 export interface SppOptions {
   /** Probe images (default 8, as timm's `extract_spp_stats` and @nf/signal-prop). */
@@ -35,7 +40,7 @@ export interface SppOptions {
 export async function analyzeNfModel(model: tf.LayersModel, size: number, options: SppOptions = {}): Promise<SignalReport> {
   const seed = options.seed ?? 0;
   return withSeedAsync(seed, () =>
-    analyzeSignalPropagation(model, { batchSize: options.batchSize ?? 8, seed, size, residual: NF_RESIDUAL, ...(options.label ? { label: options.label } : {}) }),
+    analyzeSignalPropagation(model, { batchSize: options.batchSize ?? 8, seed, size, ...(options.label ? { label: options.label } : {}) }),
   );
 }
 

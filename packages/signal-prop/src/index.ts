@@ -9,10 +9,13 @@ export {
   type MeasureSpec,
   type MergeInfo,
   type PlannedSite,
+  type ResidualClass,
   type ResidualOptions,
   type SiteKind,
   type SiteSelection,
 } from './site-plan.js';
+export { RESIDUAL_MERGE_PROPERTY, type ResidualMergeDeclaration } from './residual-merge.js';
+export { recordedSize, METADATA_KEY, type RecordedSize } from './recorded-size.js';
 export { buildLayerGraph, type BuildGraphOptions, type GraphNode, type GraphTensor, type LayerGraph } from './layer-graph.js';
 export {
   toCsv,
