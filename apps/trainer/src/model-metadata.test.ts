@@ -33,7 +33,8 @@ function run(bin: string, args: string[], cwd: string) {
 describe('the metadata of a trained model', () => {
   it('the synthetic normalization recorded is the one the trainer applied to its images', async () => {
     const { train } = await loadDatasets('synthetic', undefined, 0);
-    const { mean, std } = datasetNormalization('synthetic');
+    const { mean, std } = datasetNormalization('synthetic')!;
+    expect(datasetNormalization('an-image-folder')).toBeUndefined();
     const { images, labels } = train.batch([0, 1], { flip: false, seed: 0 });
     const got = images.dataSync();
     [0, 1].forEach((i) => {
