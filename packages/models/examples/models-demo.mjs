@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { countMacs, countParams, createModel, listModels, loadModel, readSafetensors, saveModel, saveTimmCheckpoint } from '@nf/models';
+import { countMacs, countParams, createModel, listModels, loadModel, modelMetadata, readSafetensors, saveModel, saveTimmCheckpoint } from '@nf/models';
 
 await tf.setBackend('cpu');
 for (const name of ['dm_nfnet_f0', 'dm_nfnet_f6', 'nf_resnet50']) {
@@ -21,6 +21,8 @@ const stateDict = readSafetensors(saveTimmCheckpoint(model)).tensors;
 console.log('timm keys:', Object.keys(stateDict).slice(0, 4).join(', '), '…');
 
 const dir = path.join(mkdtempSync(path.join(tmpdir(), 'nf-demo-')), 'tiny');
-await saveModel(model, dir);
+const classNames = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+await saveModel(model, dir, { metadata: { trainSize: 28, testSize: 28, classNames, normalization: { mean: [0.286], std: [0.353] }, dataset: 'fashion-mnist' } });
 const loaded = await loadModel(dir);
 console.log('reloaded from', dir, '— max difference', tf.max(tf.abs(tf.sub(loaded.predict(x), model.predict(x)))).dataSync()[0]);
+console.log('metadata in model.json:', JSON.stringify(modelMetadata(loaded)).slice(0, 120), '…');
