@@ -24,6 +24,8 @@ export interface CheckpointState {
    * rebuilt without the dataset (`nf-train spp --checkpoint`). Absent in older checkpoints. */
   modelConfig?: unknown;
   metrics?: Record<string, number>;
+  /** The dataset's class names; label k is classNames[k]. Absent in older checkpoints. */
+  classNames?: string[];
   /** Seconds of training up to this checkpoint, summed over every session of the run. */
   elapsedSeconds?: number;
   /** The preset the run started from (absent in older checkpoints). */

@@ -32,7 +32,7 @@ export interface ParsedArgs {
   commandFlags: { checkpoint?: string; batch?: number };
 }
 
-const NUMERIC = new Set(['epochs', 'batchSize', 'accumulation', 'lr', 'warmupEpochs', 'momentum', 'weightDecay', 'clipping', 'labelSmoothing', 'emaDecay', 'seed', 'checkpointEvery', 'checkpointMinutes', 'checkpointSteps', 'keepCheckpoints', 'maxSteps', 'evalLimit', 'workers', 'randomShift', 'mixup', 'cutmix', 'mixupProb', 'mixupSwitchProb']);
+const NUMERIC = new Set(['epochs', 'batchSize', 'accumulation', 'lr', 'warmupEpochs', 'momentum', 'weightDecay', 'clipping', 'labelSmoothing', 'emaDecay', 'seed', 'checkpointEvery', 'checkpointMinutes', 'checkpointSteps', 'keepCheckpoints', 'maxSteps', 'evalLimit', 'workers', 'randomShift', 'valSplit', 'dataWorkers', 'randAugmentLayers', 'randAugmentMagnitude', 'mixup', 'cutmix', 'mixupProb', 'mixupSwitchProb']);
 const BOOLEAN = new Set(['nesterov']);
 /** Config keys that are not flags (set them in a config file). */
 const FILE_ONLY = new Set(['modelOverrides']);

@@ -13,7 +13,7 @@ import { TrainerError, oneLine, quote } from './errors.js';
 import { readConfigFile } from './config-file.js';
 import { loadBackend } from './load-backend.js';
 import { train } from './train.js';
-import { loadDatasets } from './dataset.js';
+import { loadTrainingData } from './dataset.js';
 import { evaluateAsync } from './evaluate.js';
 import { exportModel } from './export-model.js';
 import { checkpointModel, runSpp, tableModel } from './spp.js';
@@ -113,7 +113,8 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'eval') {
     const dir = args.positional[0] ?? path.join(config.out, 'model');
     const model = await loadModel(dir);
-    const { test } = await loadDatasets(config.dataset, config.data, config.seed);
+    const sized = configOf(config.model as never, config.modelOverrides);
+    const { test } = await loadTrainingData(config, { trainSize: sized.trainSize, testSize: sized.testSize, channels: sized.inChannels === 1 ? 1 : 3 }, (line) => console.log(line));
     const r = await evaluateAsync(model, test, 256, config.evalLimit);
     console.log(`${dir}: test loss ${r.loss.toFixed(4)}, top-1 ${r.accuracy.toFixed(4)}${r.top5 !== undefined ? `, top-5 ${r.top5.toFixed(4)}` : ''}`);
     return 0;

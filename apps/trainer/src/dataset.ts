@@ -6,6 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { cifar, fashionMnist, Rng, syntheticImage, syntheticImages, type DataSource } from '@nf/data';
+import type { TrainConfig } from './train-config.js';
+import { loadFolderDatasets } from './folder-dataset.js';
 
 /** Where training stands in the data: the next batch starts at `index` in the order of `epoch`. */
 export interface DataPosition {
@@ -55,6 +57,8 @@ export interface Dataset {
   classNames: readonly string[];
   /** [H, W, C] of the training images. */
   shape: [number, number, number];
+  /** The mean/std (0–1 scale) the images are normalised with. */
+  normalization: { readonly mean: readonly number[]; readonly std: readonly number[] };
   /** Training batches (each epoch shuffled, full batches only) from `from` on. */
   trainBatches(from: DataPosition, options: TrainBatchOptions): BatchStream;
   /** The first `limit` examples (0 = all) in order, in batches. The caller disposes each batch. */
@@ -103,6 +107,7 @@ export function fromSource(source: DataSource, seed: number, limit = 0): RasterD
     numClasses: source.numClasses,
     classNames: source.classNames,
     shape: [h, w, c],
+    normalization: source.normalization,
     trainBatches: (from, options) => rasterStream(dataset, from, options),
     async *evalBatches(batchSize, limit) {
       const n = limit > 0 ? Math.min(limit, size) : size;
@@ -184,7 +189,8 @@ function rasterStream(data: RasterDataset, from: DataPosition, options: TrainBat
 
 /** Classes and channels of each preset dataset, known without loading it: what a model trained on
  * it was built with (for checkpoints that predate `modelConfig` in state.json). */
-export const DATASET_GEOMETRY: Readonly<Record<'fashion-mnist' | 'cifar10' | 'synthetic', { numClasses: number; channels: number }>> = {
+type Geometry = { numClasses: number; channels: number };
+export const DATASET_GEOMETRY: Readonly<Record<'fashion-mnist' | 'cifar10' | 'synthetic', Geometry>> & Readonly<Partial<Record<'folder', Geometry>>> = {
   'fashion-mnist': { numClasses: 10, channels: 1 },
   synthetic: { numClasses: 10, channels: 1 },
   cifar10: { numClasses: 10, channels: 3 },
@@ -204,6 +210,23 @@ export async function loadDatasets(name: 'fashion-mnist' | 'cifar10' | 'syntheti
   const opts = dir ? { dir } : {};
   const [train, test] = await Promise.all([fashionMnist({ ...opts, split: 'train' }), fashionMnist({ ...opts, split: 'test' })]);
   return { train: fromSource(train, seed), test: fromSource(test, seed) };
+}
+
+/**
+ * The train and test sets of a configuration: a preset dataset in memory, or an image folder streamed
+ * through @nf/data's workers at the model's train and test sizes (`sizes`).
+ */
+export async function loadTrainingData(config: TrainConfig, sizes: { trainSize: number; testSize: number; channels: 1 | 3 }, log: (line: string) => void): Promise<{ train: Dataset; test: Dataset }> {
+  if (config.dataset !== 'folder') return loadDatasets(config.dataset, config.data, config.seed);
+  return loadFolderDatasets({
+    dir: config.data!,
+    valSplit: config.valSplit,
+    seed: config.seed,
+    ...sizes,
+    randAugment: { layers: config.randAugmentLayers, magnitude: config.randAugmentMagnitude },
+    workers: config.dataWorkers,
+    log,
+  });
 }
 
 /** A generated source as a raster one (its images rendered once). */

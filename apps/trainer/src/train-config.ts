@@ -9,9 +9,17 @@ export interface TrainConfig {
   /** Model name from @nf/models' table, plus overrides of any config field. */
   model: string;
   modelOverrides: Record<string, unknown>;
-  dataset: 'fashion-mnist' | 'cifar10' | 'synthetic';
-  /** Directory of the full dataset; absent = the bundled subset. */
+  /** 'folder': an image folder (--data DIR with train/ and val/ class folders, or one tree and valSplit). */
+  dataset: 'fashion-mnist' | 'cifar10' | 'synthetic' | 'folder';
+  /** Directory of the full dataset; absent = the bundled subset. Required for 'folder' and 'cifar10'. */
   data?: string;
+  /** Image folders: share of each class held out for evaluation when DIR is one class-folder tree (0 = DIR has train/ and val/). */
+  valSplit: number;
+  /** Image folders: worker threads that decode and augment images (0 = the main thread). */
+  dataWorkers: number;
+  /** Image folders: RandAugment layers (0 = off) and magnitude (0–10 scale) of the training images. */
+  randAugmentLayers: number;
+  randAugmentMagnitude: number;
   epochs: number;
   batchSize: number;
   /** Micro-batches per update; batchSize must divide by it. */
@@ -72,6 +80,10 @@ const FASHION: TrainConfig = {
   model: 'nfnet_base_mnist',
   modelOverrides: {},
   dataset: 'fashion-mnist',
+  valSplit: 0,
+  dataWorkers: 1,
+  randAugmentLayers: 0,
+  randAugmentMagnitude: 5,
   epochs: 30,
   batchSize: 128,
   accumulation: 1,
@@ -118,6 +130,23 @@ export const PRESETS: Readonly<Record<string, TrainConfig>> = {
     lr: 0.2,
     out: 'runs/cifar10',
   },
+  /** Your own photos (--data DIR: train/ + val/ class folders, or one tree and --val-split 0.1): a small
+   * NFNet at 64×64 (random resized crop, flip, RandAugment 2 × 5 in the data workers; evaluation resized
+   * and centre-cropped as timm does). */
+  images: {
+    ...FASHION,
+    model: 'dm_nfnet_f0',
+    modelOverrides: { depths: [1, 1, 1, 1], channels: [32, 64, 96, 128], stemChannels: 16, groupSize: 16, numFeatures: 256, dropRate: 0.2, trainSize: 64, testSize: 64 },
+    dataset: 'folder',
+    epochs: 20,
+    batchSize: 32,
+    lr: 0.05,
+    warmupEpochs: 1,
+    randomShift: 0,
+    randAugmentLayers: 2,
+    randAugmentMagnitude: 5,
+    out: 'runs/images',
+  },
   /** The reference recipe for F0 (bs 4096, lr 1.6, 360 epochs, AGC 0.01, wd 2e-5, EMA 0.99999). DeepMind
    * mixes every batch, half MixUp α 0.2, half CutMix with a U(0, 1) = Beta(1, 1) area (nfnet-facts.md
    * §6.2); in timm's batch mode that is MixUp 0.2 / CutMix 1.0, every batch, switching with p 0.5. */
@@ -125,7 +154,12 @@ export const PRESETS: Readonly<Record<string, TrainConfig>> = {
     ...FASHION,
     clipping: 0.01,
     model: 'dm_nfnet_f0',
-    dataset: 'synthetic',
+    // ImageNet as class folders (--data <dir with train/ and val/>), at F0's 192 (train) / 256 (test);
+    // RandAugment 4 layers at magnitude 5 (DeepMind's F0). The synthetic preset is the smoke test.
+    dataset: 'folder',
+    randomShift: 0,
+    randAugmentLayers: 4,
+    randAugmentMagnitude: 5,
     epochs: 360,
     batchSize: 4096,
     lr: 1.6,
@@ -142,8 +176,12 @@ type Kind = 'string' | 'number' | 'boolean' | 'object';
 const SCHEMA: Record<keyof TrainConfig, { kind: Kind; check?: (v: never) => string | undefined; choices?: readonly string[] }> = {
   model: { kind: 'string' },
   modelOverrides: { kind: 'object' },
-  dataset: { kind: 'string', choices: ['fashion-mnist', 'cifar10', 'synthetic'] },
+  dataset: { kind: 'string', choices: ['fashion-mnist', 'cifar10', 'synthetic', 'folder'] },
   data: { kind: 'string' },
+  valSplit: { kind: 'number', check: (v: number) => (v >= 0 && v < 1 ? undefined : 'must be in [0, 1) (0 = DIR has train/ and val/)') },
+  dataWorkers: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 0 && v <= 64 ? undefined : 'must be an integer in [0, 64] (0 = the main thread)') },
+  randAugmentLayers: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 0 && v <= 16 ? undefined : 'must be an integer in [0, 16] (0 = off)') },
+  randAugmentMagnitude: { kind: 'number', check: (v: number) => (v >= 0 && v <= 30 ? undefined : 'must be in [0, 30] (the 0–10 scale; DeepMind uses 5–15)') },
   epochs: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 1 ? undefined : 'must be an integer >= 1') },
   batchSize: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 1 ? undefined : 'must be an integer >= 1') },
   accumulation: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 1 ? undefined : 'must be an integer >= 1') },
@@ -212,6 +250,9 @@ export function resolveConfig(preset: string, ...layers: Array<[Record<string, u
   if (!base) throw new ConfigError(`unknown preset '${preset}'; presets: ${Object.keys(PRESETS).join(', ')}.`);
   let config: TrainConfig = { ...base };
   for (const [partial, where] of layers) config = { ...config, ...checkConfigKeys(partial, where) };
+  if (config.dataset === 'folder' && !config.data) {
+    throw new ConfigError(`config: dataset 'folder' needs --data <folder> (with train/ and val/ class folders, or one class-folder tree and --val-split 0.1).`);
+  }
   if (config.batchSize % config.accumulation !== 0) {
     throw new ConfigError(`config: 'batchSize' ${config.batchSize} is not divisible by 'accumulation' ${config.accumulation}; choose a multiple.`);
   }

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TrainConfig } from './train-config.js';
-import { loadDatasets } from './dataset.js';
+import { loadTrainingData } from './dataset.js';
 import { warmupCosine } from './lr-schedule.js';
 import { createOptimizer, trainStep, namedWeights, trainableVariables, NonFiniteError, type StepOptions } from './train-step.js';
 import { DataParallel } from './data-parallel.js';
@@ -74,7 +74,10 @@ async function trainIn(out: string, config: TrainConfig, options: TrainOptions, 
   const metricsFile = path.join(out, 'metrics.jsonl');
   const ckptDir = path.join(out, 'checkpoints');
   if (!options.resume) await claimForFreshRun(out, options.overwrite ?? false, log);
-  const { train: trainSet, test: testSet } = await loadDatasets(config.dataset, config.data, config.seed);
+  // Image folders are read at the model's own sizes (train and test); preset datasets at theirs.
+  const sized = configOf(config.model as never, config.modelOverrides);
+  const channels = sized.inChannels === 1 ? 1 : 3;
+  const { train: trainSet, test: testSet } = await loadTrainingData(config, { trainSize: sized.trainSize, testSize: sized.testSize, channels }, log);
   if (trainSet.size < config.batchSize) {
     throw new TrainerError(
       'BAD_DATASET',
@@ -132,7 +135,7 @@ async function trainIn(out: string, config: TrainConfig, options: TrainOptions, 
     const where = await writeCheckpoint(
       ckptDir,
       parts,
-      { step, epoch, index, seed: config.seed, config, modelConfig, elapsedSeconds: elapsed(), ...(options.preset ? { preset: options.preset } : {}) },
+      { step, epoch, index, seed: config.seed, config, modelConfig, classNames: [...trainSet.classNames], elapsedSeconds: elapsed(), ...(options.preset ? { preset: options.preset } : {}) },
       config.keepCheckpoints,
     );
     lastCheckpoint = { at: performance.now(), step };
@@ -223,6 +226,8 @@ async function trainIn(out: string, config: TrainConfig, options: TrainOptions, 
     const finish = async () => {
       // model.json records the sizes, channels, class names and normalization (nf-spp reads the size).
       await saveModel(model, path.join(out, 'model'), { metadata: trainedModelMetadata(config, trainSet, testSet) });
+      // Class names beside the model, so that later commands print names, not indices.
+      await writeFile(path.join(out, 'model', 'labels.json'), `${JSON.stringify({ classNames: trainSet.classNames }, null, 2)}\n`);
       return reportSpp(model, modelConfig, config.seed, `step ${step}${ema ? ' (EMA weights)' : ''}`, log);
     };
     const spp = ema ? await ema.withAveraged(finish) : await finish();
