@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { cifar, fashionMnist, Rng, syntheticImage, syntheticImages, type DataSource } from '@nf/data';
 import type { TrainConfig } from './train-config.js';
 import { loadFolderDatasets } from './folder-dataset.js';
+import type { Pixels } from './report-images.js';
 
 /** Where training stands in the data: the next batch starts at `index` in the order of `epoch`. */
 export interface DataPosition {
@@ -47,6 +48,8 @@ export interface EvalBatch {
   images: tf.Tensor4D;
   labels: tf.Tensor1D;
   size: number;
+  /** The dataset index of each example (unreadable files left out). */
+  indices: ArrayLike<number>;
 }
 
 /** What training and evaluation need of a dataset, whether it is in memory or streamed from files. */
@@ -63,6 +66,8 @@ export interface Dataset {
   trainBatches(from: DataPosition, options: TrainBatchOptions): BatchStream;
   /** The first `limit` examples (0 = all) in order, in batches. The caller disposes each batch. */
   evalBatches(batchSize: number, limit: number): AsyncGenerator<EvalBatch>;
+  /** The 8-bit image of example `index` (an index `evalBatches` gave), as stored or a thumbnail, for the report. */
+  evalImage(index: number): Promise<Pixels | undefined>;
 }
 
 /** A dataset held in memory as same-size images: examples by index, synchronously. */
@@ -114,8 +119,12 @@ export function fromSource(source: DataSource, seed: number, limit = 0): RasterD
       const order = dataset.order(0, false);
       for (let start = 0; start < n; start += batchSize) {
         const idx = order.subarray(start, Math.min(n, start + batchSize));
-        yield { ...dataset.batch(idx, { flip: false, seed: 0 }), size: idx.length };
+        yield { ...dataset.batch(idx, { flip: false, seed: 0 }), size: idx.length, indices: idx };
       }
+    },
+    async evalImage(index) {
+      if (!(Number.isInteger(index) && index >= 0 && index < size)) return undefined;
+      return { data: data.subarray(index * pixels, (index + 1) * pixels), width: w, height: h, channels: c as 1 | 3 };
     },
     order(epoch, shuffle) {
       const order = Uint32Array.from({ length: size }, (_, i) => i);

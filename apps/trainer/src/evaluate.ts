@@ -13,9 +13,10 @@ export interface EvalResult {
   accuracy: number;
   top5?: number;
   confusion: number[][];
-  /** Per evaluated example, in order: the true class and the predicted one. */
+  /** Per evaluated example, in order: the true class and the predicted one, and its dataset index. */
   labels: Int32Array;
   predicted: Int32Array;
+  indices: Int32Array;
 }
 
 /** The running totals of an evaluation, batch by batch. */
@@ -24,6 +25,7 @@ class EvalRun {
   private readonly confusion: number[][];
   private readonly labels: number[] = [];
   private readonly predicted: number[] = [];
+  private readonly indices: number[] = [];
   private lossSum = 0;
   private top5 = 0;
 
@@ -47,7 +49,8 @@ class EvalRun {
     }
   }
 
-  add(size: number, values: ArrayLike<number>): void {
+  add(size: number, values: ArrayLike<number>, indices: ArrayLike<number>): void {
+    for (let i = 0; i < size; i++) this.indices.push(indices[i]!);
     this.lossSum += values[0]! * size;
     this.top5 += values[1]!;
     for (let i = 0; i < size; i++) {
@@ -70,6 +73,7 @@ class EvalRun {
       confusion,
       labels: Int32Array.from(this.labels),
       predicted: Int32Array.from(this.predicted),
+      indices: Int32Array.from(this.indices),
     };
   }
 }
@@ -85,7 +89,7 @@ export function evaluate(model: tf.LayersModel, data: RasterDataset, batchSize: 
     const size = idx.length;
     const values = run.packed(images, labels);
     try {
-      run.add(size, values.dataSync());
+      run.add(size, values.dataSync(), idx);
     } finally {
       values.dispose();
     }
@@ -96,10 +100,10 @@ export function evaluate(model: tf.LayersModel, data: RasterDataset, batchSize: 
 /** Evaluates with asynchronous read-backs (`await tensor.data()`): works on every backend, webgpu included. */
 export async function evaluateAsync(model: tf.LayersModel, data: Dataset, batchSize: number, limit = 0): Promise<EvalResult> {
   const run = new EvalRun(model, data.numClasses);
-  for await (const { images, labels, size } of data.evalBatches(batchSize, limit)) {
+  for await (const { images, labels, size, indices } of data.evalBatches(batchSize, limit)) {
     const values = run.packed(images, labels);
     try {
-      run.add(size, await values.data());
+      run.add(size, await values.data(), indices);
     } finally {
       values.dispose();
     }

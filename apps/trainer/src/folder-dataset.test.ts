@@ -227,6 +227,9 @@ describe('training on an image folder (wasm, one data worker)', () => {
     expect(JSON.parse(readFileSync(path.join(whole, 'model', 'labels.json'), 'utf8'))).toEqual({ classNames: CLASSES });
     const state = JSON.parse(readFileSync(path.join(whole, 'checkpoints', 'step-00000008', 'state.json'), 'utf8')) as { classNames: string[] };
     expect(state.classNames).toEqual(CLASSES);
+    const report = readFileSync(path.join(whole, 'report.html'), 'utf8');
+    expect(report).toContain('Per-class accuracy');
+    if (result.testAccuracy < 1) expect(report).toMatch(/Misclassified examples[\s\S]*<img [^>]*src="data:image\/png;base64,/);
     const evals = metricRows(whole).filter((r) => r.kind === 'eval') as unknown as Array<{ confusion: number[][] }>;
     expect(evals.at(-1)!.confusion.flat().reduce((a, b) => a + b, 0)).toBe(6);
 

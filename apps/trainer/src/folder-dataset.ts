@@ -8,7 +8,7 @@
  * aspect ratio kept). Unreadable images are left out of their batch, counted and reported once each.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createPipeline, hashSeed, imageFolder, Rng, type AugmentOptions, type DataSource } from '@nf/data';
+import { createPipeline, hashSeed, imageFolder, readImage, resize, Rng, type AugmentOptions, type DataSource } from '@nf/data';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BatchStream, Dataset } from './dataset.js';
@@ -133,14 +133,27 @@ export function folderDataset(source: DataSource, o: { size: number; channels: 1
         close: async () => pipeline.close(),
       };
     },
+    async evalImage(index) {
+      if (!(Number.isInteger(index) && index >= 0 && index < source.size)) return undefined;
+      try {
+        const image = await readImage(source, index);
+        // A thumbnail of at most 96 pixels on the long side, aspect ratio kept.
+        const scale = Math.min(1, 96 / Math.max(image.width, image.height));
+        const small = scale < 1 ? resize(image, Math.max(1, Math.round(image.height * scale)), Math.max(1, Math.round(image.width * scale)), 'bilinear') : image;
+        return { data: small.data, width: small.width, height: small.height, channels: small.channels as 1 | 3 };
+      } catch {
+        return undefined;
+      }
+    },
     async *evalBatches(batchSize, limit) {
       // A limit takes a seeded sample across the classes (a folder lists them one after the other).
-      const src = limit > 0 && limit < source.size ? subsetSource(source, sample(source.size, limit), `${source.name} (${limit} of ${source.size})`) : source;
+      const picked = limit > 0 && limit < source.size ? sample(source.size, limit) : undefined;
+      const src = picked ? subsetSource(source, picked, `${source.name} (${limit} of ${source.size})`) : source;
       const pipeline = createPipeline(src, { ...common, batchSize, shuffle: false, epochs: 1, augment: 'eval' });
       try {
         for await (const b of pipeline) {
           report(pipeline.skipped);
-          yield { images: b.images, labels: b.labels as tf.Tensor1D, size: b.size };
+          yield { images: b.images, labels: b.labels as tf.Tensor1D, size: b.size, indices: picked ? Array.from(b.indices, (i) => picked[i]!) : b.indices };
         }
       } finally {
         await pipeline.close();

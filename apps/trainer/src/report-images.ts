@@ -68,18 +68,20 @@ export interface MisclassifiedExample {
   index?: number;
 }
 
+/** 8-bit [H, W, C] pixels of one image. */
+export interface Pixels {
+  data: ArrayLike<number>;
+  width: number;
+  height: number;
+  channels: 1 | 3 | 4;
+}
+
 /**
- * Up to `count` misclassified examples: one of each (true, predicted) pair in turn, the most frequent
- * pairs first (then by test-set order), so a few images show the typical mistakes rather than 8
- * of the same one. `pixels(i)` gives example i's 8-bit [H, W, C] bytes.
+ * The positions of up to `count` misclassified examples: one of each (true, predicted) pair in turn, the
+ * most frequent pairs first (then by test-set order), so a few images show the typical mistakes rather
+ * than 8 of the same one.
  */
-export function pickMisclassified(
-  labels: ArrayLike<number>,
-  predicted: ArrayLike<number>,
-  pixels: (index: number) => { data: ArrayLike<number>; width: number; height: number; channels: 1 | 3 | 4 },
-  count = 8,
-  confidence?: ArrayLike<number>,
-): MisclassifiedExample[] {
+export function chooseMisclassified(labels: ArrayLike<number>, predicted: ArrayLike<number>, count = 8): number[] {
   const pairs = new Map<string, number[]>();
   for (let i = 0; i < Math.min(labels.length, predicted.length); i++) {
     if (labels[i] === predicted[i]) continue;
@@ -93,14 +95,5 @@ export function pickMisclassified(
   for (let round = 0; chosen.length < count && lists.some((l) => l.length > round); round++) {
     for (const l of lists) if (l.length > round && chosen.length < count) chosen.push(l[round]!);
   }
-  return chosen.map((i) => {
-    const p = pixels(i);
-    return {
-      image: pngDataUrl(p.data, p.width, p.height, p.channels),
-      label: labels[i]!,
-      predicted: predicted[i]!,
-      index: i,
-      ...(confidence ? { confidence: confidence[i]! } : {}),
-    };
-  });
+  return chosen;
 }

@@ -2,7 +2,7 @@ import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { lineChart, perClassAccuracy, renderReport, stepsPerEpoch, type MetricRecord } from './report.js';
 import { cellColor, confusionHeatmap, confusionScales, luminance, textColorOn } from './confusion-chart.js';
-import { encodePng, pickMisclassified, pngDataUrl } from './report-images.js';
+import { chooseMisclassified, encodePng, pngDataUrl } from './report-images.js';
 import { warmupCosine } from './lr-schedule.js';
 
 /** A run as nf-train writes it: 10 epochs of 78 steps, loss falling with noise, warmup-cosine lr
@@ -238,13 +238,8 @@ describe('report images', () => {
   it('picks one example of each confusion in turn, the most frequent first', () => {
     const labels = [0, 1, 1, 1, 2, 2, 0, 1];
     const predicted = [0, 2, 2, 2, 0, 1, 1, 2];
-    const picked = pickMisclassified(labels, predicted, () => ({ data: new Uint8Array(4), width: 2, height: 2, channels: 1 }), 4);
-    expect(picked.map((p) => [p.index, p.label, p.predicted])).toEqual([
-      [1, 1, 2],
-      [4, 2, 0],
-      [5, 2, 1],
-      [6, 0, 1],
-    ]);
-    expect(picked.every((p) => p.image.startsWith('data:image/png;base64,'))).toBe(true);
+    expect(chooseMisclassified(labels, predicted, 4)).toEqual([1, 4, 5, 6]);
+    expect(chooseMisclassified(labels, predicted, 2)).toEqual([1, 4]);
+    expect(chooseMisclassified([0, 1], [0, 1])).toEqual([]);
   });
 });

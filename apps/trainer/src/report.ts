@@ -150,7 +150,7 @@ export interface ReportInfo {
   summary: Record<string, string | number>;
   spp?: ReportSpp;
   /**
-   * A few misclassified test images from the last evaluation (see `pickMisclassified` in
+   * A few misclassified test images from the last evaluation (see `chooseMisclassified` in
    * report-images.ts); shown as a grid with their true and predicted classes. Optional: no section
    * without them. Only `data:image/png;base64,` URLs are shown.
    */

@@ -10,7 +10,8 @@ import { availableParallelism } from 'node:os';
 import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TrainConfig } from './train-config.js';
-import { loadTrainingData } from './dataset.js';
+import { loadTrainingData, type Dataset } from './dataset.js';
+import { chooseMisclassified, pngDataUrl, type MisclassifiedExample } from './report-images.js';
 import { warmupCosine } from './lr-schedule.js';
 import { createOptimizer, trainStep, namedWeights, trainableVariables, NonFiniteError, type StepOptions } from './train-step.js';
 import { DataParallel } from './data-parallel.js';
@@ -234,6 +235,7 @@ async function trainIn(out: string, config: TrainConfig, options: TrainOptions, 
     const records = (await readFile(metricsFile, 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as MetricRecord);
     const share = config.mixup > 0 && config.cutmix > 0 ? `, CutMix share ${config.mixupSwitchProb}` : '';
     const mix: Record<string, string> = mixing ? { 'MixUp / CutMix α': `${config.mixup} / ${config.cutmix} (batches mixed: p ${config.mixupProb}${share})` } : {};
+    const misclassified = lastEval ? await misclassifiedExamples(lastEval, testSet) : [];
     await writeFile(
       path.join(out, 'report.html'),
       renderReport(records, {
@@ -241,6 +243,7 @@ async function trainIn(out: string, config: TrainConfig, options: TrainOptions, 
         classNames: trainSet.classNames,
         summary: { backend: tf.getBackend(), steps: step, 'wall time (s)': `${seconds.toFixed(0)}${earlierSeconds > 0 ? ' (all sessions)' : ''}`, 'test top-1': lastEval?.accuracy.toFixed(4) ?? '-', 'batch size': config.batchSize, 'peak lr': config.lr, 'AGC λ': config.clipping, ...mix },
         spp,
+        ...(misclassified.length ? { misclassified } : {}),
       }),
     );
   }
@@ -248,6 +251,16 @@ async function trainIn(out: string, config: TrainConfig, options: TrainOptions, 
   optimizer.dispose();
   model.dispose();
   return { testAccuracy: lastEval?.accuracy ?? Number.NaN, steps: step, seconds, interrupted: stop, outDir: out };
+}
+
+/** A few test images of the last evaluation that the model got wrong, the typical mistakes first. */
+async function misclassifiedExamples(result: EvalResult, data: Dataset): Promise<MisclassifiedExample[]> {
+  const chosen = chooseMisclassified(result.labels, result.predicted, 8);
+  const images = await Promise.all(chosen.map((k) => data.evalImage(result.indices[k]!)));
+  return chosen.flatMap((k, j) => {
+    const image = images[j];
+    return image ? [{ image: pngDataUrl(image.data, image.width, image.height, image.channels), label: result.labels[k]!, predicted: result.predicted[k]!, index: result.indices[k]! }] : [];
+  });
 }
 
 /** Worker threads for the cpu and wasm backends (`workers`, 0 = one per core); none for GPU backends or 1 worker. */
