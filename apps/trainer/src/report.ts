@@ -225,7 +225,9 @@ function examplesSection(examples: readonly MisclassifiedExample[] | undefined, 
         }</span>${e.index !== undefined ? `<br>#${e.index}` : ''}</figcaption></figure>`,
     )
     .join('');
-  return `<h2>Misclassified examples</h2><p class="caption">A few test images the final model gets wrong (last evaluation), shown enlarged; in brackets the probability it gave the predicted class.</p><div class="examples">${figures}</div>`;
+  const withConfidence = shown.some((e) => e.confidence !== undefined && Number.isFinite(e.confidence));
+  const bracket = withConfidence ? '; in brackets the probability it gave the predicted class' : '';
+  return `<h2>Misclassified examples</h2><p class="caption">A few test images the final model gets wrong (last evaluation), the typical mistakes first, shown enlarged${bracket}; #: the image's index in the test set.</p><div class="examples">${figures}</div>`;
 }
 
 function sppSection(spp: ReportSpp | undefined): string {
