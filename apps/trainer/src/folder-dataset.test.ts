@@ -10,59 +10,14 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@nf/wasm-kernels';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { folderSources, splitSource } from './folder-dataset.js';
-import { resolveConfig } from './train-config.js';
 import { train } from './train.js';
 import { TrainerError } from './errors.js';
 import { metricRows, tempDirs, trainLosses } from '../test/runs.js';
+import { BROKEN_JPEG, CLASSES, tinyImageConfig, writeTree } from '../test/image-tree.js';
 
 const tempDir = tempDirs('folder');
-const CLASSES = ['cat', 'dog', 'fox'];
-const COLOURS: Record<string, [number, number, number]> = { cat: [220, 40, 40], dog: [40, 200, 40], fox: [40, 40, 220] };
-
-/** A picture of class `name`: its colour with a seeded stripe pattern, `w`×`h`. */
-function pixels(name: string, i: number, w: number, h: number): Buffer {
-  const [r, g, b] = COLOURS[name] ?? [128, 128, 128];
-  const out = Buffer.alloc(w * h * 3);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const stripe = ((x + y * (i % 3) + i) % 7) * 6;
-      out.set([Math.min(255, r + stripe), Math.min(255, g + stripe), Math.min(255, b + stripe)], (y * w + x) * 3);
-    }
-  }
-  return out;
-}
-
-type Kind = 'jpg' | 'JPG' | 'png' | 'gray-jpg' | 'cmyk-jpg';
-async function writeImage(file: string, name: string, i: number, kind: Kind, w = 40 + (i % 3) * 8, h = 36 + (i % 2) * 12): Promise<void> {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const image = sharp(pixels(name, i, w, h), { raw: { width: w, height: h, channels: 3 } });
-  const bytes =
-    kind === 'png'
-      ? await image.png().toBuffer()
-      : kind === 'gray-jpg'
-        ? await image.grayscale().jpeg({ quality: 90 }).toBuffer()
-        : kind === 'cmyk-jpg'
-          ? await image.toColourspace('cmyk').jpeg({ quality: 90 }).toBuffer()
-          : await image.jpeg({ quality: 90 }).toBuffer();
-  writeFileSync(file, bytes);
-}
-
-const KINDS: Kind[] = ['jpg', 'JPG', 'png', 'gray-jpg', 'cmyk-jpg'];
-/** `per` images per class under `root/<class>/`, of every kind, some in a nested folder. */
-async function writeTree(root: string, per: number, classes = CLASSES): Promise<void> {
-  for (const name of classes) {
-    for (let i = 0; i < per; i++) {
-      const kind = KINDS[i % KINDS.length]!;
-      const ext = kind === 'png' ? 'png' : kind === 'JPG' ? 'JPG' : 'jpg';
-      const sub = i % 4 === 3 ? 'nested/deeper' : '';
-      await writeImage(path.join(root, name, sub, `${name}-${i}.${ext}`), name, i, kind);
-    }
-  }
-}
-
 async function rejection(p: Promise<unknown>): Promise<Error & { code: string }> {
   const e = await p.then(
     () => undefined,
@@ -190,21 +145,7 @@ describe('image-folder layouts', () => {
 describe('training on an image folder (wasm, one data worker)', () => {
   let dir: string;
   // A tiny NFNet at 32×32: 15 train images in batches of 4 are 3 steps an epoch.
-  const run = (out: string, extra: Record<string, unknown> = {}) =>
-    resolveConfig('images', [
-      {
-        data: dir,
-        out,
-        batchSize: 4,
-        epochs: 2,
-        workers: 1,
-        dataWorkers: 1,
-        evalLimit: 0,
-        modelOverrides: { depths: [1, 1, 1, 1], channels: [8, 16, 16, 16], stemChannels: 8, groupSize: 8, numFeatures: 16, dropRate: 0, trainSize: 32, testSize: 32 },
-        ...extra,
-      },
-      'test',
-    ]);
+  const run = (out: string, extra: Record<string, unknown> = {}) => tinyImageConfig(dir, out, extra);
 
   beforeAll(async () => {
     await tf.setBackend('wasm');
@@ -212,7 +153,7 @@ describe('training on an image folder (wasm, one data worker)', () => {
     await writeTree(path.join(dir, 'train'), 5);
     await writeTree(path.join(dir, 'val'), 2);
     // A corrupt JPEG among the training images.
-    writeFileSync(path.join(dir, 'train', 'dog', 'broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 1, 2, 3]));
+    writeFileSync(path.join(dir, 'train', 'dog', 'broken.jpg'), BROKEN_JPEG);
   }, 60_000);
 
   it('trains, skips and counts the corrupt image, saves class names; a resume across the epoch boundary is bit-exact', async () => {
