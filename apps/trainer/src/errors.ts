@@ -17,7 +17,9 @@ export type TrainerErrorCode =
   /** A resumed run was given a configuration that differs from the checkpoint's. */
   | 'RESUME_CONFLICT'
   /** The dataset cannot feed the configured run (e.g. fewer examples than one batch). */
-  | 'BAD_DATASET';
+  | 'BAD_DATASET'
+  /** A saved model cannot classify as asked: no model.json, or its metadata lacks the test size, class names or normalization. */
+  | 'BAD_MODEL';
 
 export class TrainerError extends Error {
   readonly code: TrainerErrorCode;

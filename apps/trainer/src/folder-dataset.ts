@@ -100,13 +100,25 @@ export function splitSource(source: DataSource, share: number, seed: number): { 
 }
 
 /** A dataset whose batches come from @nf/data's pipeline (decoded and augmented in worker threads). */
-export function folderDataset(source: DataSource, o: { size: number; channels: 1 | 3; augment: AugmentOptions | 'eval'; workers: number; log: (line: string) => void }): Dataset {
+export function folderDataset(
+  source: DataSource,
+  o: {
+    size: number;
+    channels: 1 | 3;
+    augment: AugmentOptions | 'eval';
+    workers: number;
+    log: (line: string) => void;
+    /** Given every unreadable image (once each) instead of the first 20 being logged. */
+    onSkipped?: (skipped: { path: string; reason: string }) => void;
+  },
+): Dataset {
   const reported = new Set<string>();
   const report = (skipped: ReadonlyArray<{ path: string; reason: string }>) => {
     for (const s of skipped) {
       if (reported.has(s.path)) continue;
       reported.add(s.path);
-      if (reported.size <= 20) o.log(`skipped ${quote(s.path)}: ${s.reason}`);
+      if (o.onSkipped) o.onSkipped(s);
+      else if (reported.size <= 20) o.log(`skipped ${quote(s.path)}: ${s.reason}`);
       else if (reported.size === 21) o.log('skipped: more unreadable images (counted in the epoch lines and metrics)');
     }
   };
@@ -156,6 +168,8 @@ export function folderDataset(source: DataSource, o: { size: number; channels: 1
           yield { images: b.images, labels: b.labels as tf.Tensor1D, size: b.size, indices: picked ? Array.from(b.indices, (i) => picked[i]!) : b.indices };
         }
       } finally {
+        // Files of trailing batches that were all unreadable (no batch was yielded for them).
+        report(pipeline.skipped);
         await pipeline.close();
       }
     },
