@@ -52,9 +52,14 @@ function step(msg: WorkerStep): WorkerReply {
   const images = tf.tensor4d(msg.images, msg.imageShape);
   const labels = tf.tensor(msg.labels, msg.labelShape, msg.labelShape.length === 1 ? 'int32' : 'float32');
   try {
-    const g = partialGradients(r.model, r.vars, images, labels, msg.parts, msg.batch, msg.seed, { labelSmoothing: msg.labelSmoothing, numClasses: msg.numClasses });
+    const g = partialGradients(r.model, r.vars, images, labels, msg.parts, msg.batch, msg.seed, { labelSmoothing: msg.labelSmoothing, numClasses: msg.numClasses, headOnly: msg.headOnly });
     try {
-      r.vars.forEach((v, k) => readFloat32Into(g.grads[v.name]!, r.grads, r.offsets[k]!));
+      // Frozen variables (head-only steps) have no gradient: zeros in the shared buffer.
+      r.vars.forEach((v, k) => {
+        const grad = g.grads[v.name];
+        if (grad) readFloat32Into(grad, r.grads, r.offsets[k]!);
+        else r.grads.fill(0, r.offsets[k]!, r.offsets[k]! + v.size);
+      });
       return { type: 'done', loss: g.loss.dataSync()[0]!, correct: g.correct.dataSync()[0]! };
     } finally {
       tf.dispose([g.grads, g.loss, g.correct]);

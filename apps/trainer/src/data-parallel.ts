@@ -57,6 +57,8 @@ export interface WorkerStep {
   seed: number;
   labelSmoothing: number;
   numClasses: number;
+  /** Gradients of the classifier only (head-only epochs); the frozen variables' part of the buffer is zeroed. */
+  headOnly: boolean;
 }
 
 export type WorkerReply =
@@ -174,6 +176,7 @@ export class DataParallel {
             seed,
             labelSmoothing: options.labelSmoothing,
             numClasses: options.numClasses,
+            headOnly: options.headOnly ?? false,
           }),
         );
       });
@@ -192,7 +195,9 @@ export class DataParallel {
       const grads: tf.NamedTensorMap = {};
       vars.forEach((v, k) => {
         const size = v.size;
-        let g = local.grads[v.name]!;
+        let g = local.grads[v.name];
+        // A frozen variable of a head-only step has no gradient anywhere.
+        if (!g) return;
         for (const h of active) g = tf.add(g, tf.tensor(h.grads.subarray(this.offsets[k]!, this.offsets[k]! + size), this.shapes[k]!));
         grads[v.name] = g;
       });
@@ -222,7 +227,7 @@ export class DataParallel {
   ): StepResult {
     try {
       if (optimizer.total !== this.weights.length) throw new Error(`the optimizer holds ${optimizer.total} values but the model ${this.weights.length}; make it for this model's variables.`);
-      const grads = optimizer.readGradients(vars.map((v) => local.grads[v.name]!));
+      const grads = optimizer.readGradients(vars.map((v) => local.grads[v.name]));
       for (const h of active) optimizer.addGradients(grads, h.grads);
       let loss = local.loss.dataSync()[0]!;
       let correct = local.correct.dataSync()[0]!;

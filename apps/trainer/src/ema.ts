@@ -22,10 +22,13 @@ export class WeightEma {
     return Math.min(this.decay, (1 + step) / (10 + step));
   }
 
-  update(step: number): void {
+  /** One update after step `step`; weights for which `frozen(name)` is true (the body during the
+   * head-only epochs: constant) keep their average as it is. */
+  update(step: number, frozen?: (name: string) => boolean): void {
     const d = this.decayAt(step);
     tf.tidy(() => {
       this.weights.forEach((w, i) => {
+        if (frozen?.(this.names[i]!)) return;
         const s = this.shadows.get(this.names[i]!)!;
         s.assign(tf.add(tf.mul(s, d), tf.mul(w, 1 - d)));
       });

@@ -16,7 +16,7 @@ import type { NamedTensor } from './checkpoint.js';
 import { flatOffsets } from './flat-layout.js';
 import { DataIds, float32Tensor, readFloat32Into } from './host-io.js';
 import { HOST_KERNEL_CHUNK, HostKernels, unitsOf } from './host-kernels.js';
-import { decays, isClassifierWeight } from './param-groups.js';
+import { decays, isClassifier, isClassifierWeight } from './param-groups.js';
 
 /** Backends whose tensors are JavaScript memory: reading and writing them costs a copy, not a device round trip. */
 export function updatesOnHost(backend: string): boolean {
@@ -27,6 +27,9 @@ export function updatesOnHost(backend: string): boolean {
 export interface HostUpdateOptions {
   clipping: number;
   weightDecay: number;
+  /** Update only the classifier (head-only epochs): the other variables, their momentum and their
+   * part of `weights` are left as they are. */
+  headOnly?: boolean;
 }
 
 export class HostMomentum {
@@ -59,8 +62,9 @@ export class HostMomentum {
     this.accumulation = this.buffer();
   }
 
-  /** Reads one gradient per variable (in order) into the optimizer's flat gradient buffer, reused every step. */
-  readGradients(tensors: readonly tf.Tensor[]): Float32Array {
+  /** Reads one gradient per variable (in order) into the optimizer's flat gradient buffer, reused every
+   * step; `undefined` (a frozen variable of a head-only step) reads as zeros. */
+  readGradients(tensors: ReadonlyArray<tf.Tensor | undefined>): Float32Array {
     this.gradBuffer ??= this.buffer();
     return this.readInto(tensors, this.gradBuffer);
   }
@@ -112,7 +116,9 @@ export class HostMomentum {
     const f = Math.fround;
     const constants = { momentum: f(this.momentum), step: f(-lr), nesterov: this.nesterov };
     const wd = f(options.weightDecay);
+    const frozen = (name: string) => options.headOnly === true && !isClassifier(name);
     this.names.forEach((name, k) => {
+      if (frozen(name)) return;
       const g = this.view(grads, k);
       const w = this.view(weights, k);
       const units = unitsOf(this.shapes[k]!);
@@ -127,7 +133,11 @@ export class HostMomentum {
       this.kernels.momentum(g, w, this.view(this.accumulation, k), units, scaled, { ...constants, decay });
     });
     this.iterations += 1;
-    tf.tidy(() => vars.forEach((v, k) => v.assign(float32Tensor(this.view(weights, k), this.shapes[k]!))));
+    tf.tidy(() =>
+      vars.forEach((v, k) => {
+        if (!frozen(this.names[k]!)) v.assign(float32Tensor(this.view(weights, k), this.shapes[k]!));
+      }),
+    );
     if (weights === this.weightBuffer) this.weightIds.record(vars);
     else this.weightIds.forget();
     return { clipFraction: allUnits ? clippedUnits / allUnits : 0 };
@@ -172,9 +182,9 @@ export class HostMomentum {
     return this.kernels.allocate(this.total) ?? new Float32Array(this.total);
   }
 
-  private readInto(tensors: readonly tf.Tensor[], out: Float32Array): Float32Array {
+  private readInto(tensors: ReadonlyArray<tf.Tensor | undefined>, out: Float32Array): Float32Array {
     if (tensors.length !== this.names.length) throw new Error(`HostMomentum: expected ${this.names.length} tensors (one per variable), got ${tensors.length}.`);
-    tensors.forEach((t, k) => readFloat32Into(t, out, this.offsets[k]!));
+    tensors.forEach((t, k) => (t ? readFloat32Into(t, out, this.offsets[k]!) : this.view(out, k).fill(0)));
     return out;
   }
 

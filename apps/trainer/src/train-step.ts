@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { clipGradientsAsync, type ClipGradientsResult } from '@nf/agc';
 import { HostMomentum, updatesOnHost } from './host-momentum.js';
-import { decays, isClassifierWeight } from './param-groups.js';
+import { decays, isClassifier, isClassifierWeight } from './param-groups.js';
 import { withSeed } from './seeded-random.js';
 
 export interface StepOptions {
@@ -18,6 +18,12 @@ export interface StepOptions {
   accumulation: number;
   numClasses: number;
   onNan: 'stop' | 'skip';
+  /**
+   * Train only the classifier (head.fc's weight and bias; the head-only epochs): gradients are taken
+   * for it alone (no backward pass through the body), and the other variables are left exactly as
+   * they are — no update, no weight decay, their optimizer state untouched.
+   */
+  headOnly?: boolean;
 }
 
 export interface StepResult {
@@ -100,6 +106,16 @@ export interface PartialGradients {
 export interface GradientOptions {
   labelSmoothing: number;
   numClasses: number;
+  /** Gradients of the classifier only (StepOptions.headOnly): the result has no entry for the others. */
+  headOnly?: boolean;
+}
+
+/** The variables a step differentiates and updates: all, or in the head-only epochs the classifier's. */
+export function steppedVariables(vars: tf.Variable[], headOnly: boolean | undefined): tf.Variable[] {
+  if (!headOnly) return vars;
+  const head = vars.filter((v) => isClassifier(v.name));
+  if (head.length === 0) throw new Error(`head-only step: the model has no classifier (head.fc) among its ${vars.length} variables.`);
+  return head;
 }
 
 export function partialGradients(
@@ -112,6 +128,7 @@ export function partialGradients(
   seed: number,
   options: GradientOptions,
 ): PartialGradients {
+  const stepped = steppedVariables(vars, options.headOnly);
   return tf.tidy(() => {
     let sum: tf.NamedTensorMap | undefined;
     let lossSum: tf.Tensor = tf.scalar(0);
@@ -130,7 +147,7 @@ export function partialGradients(
           correctM = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), hard), 'float32')));
           const loss = lossOf(logits, y, options.numClasses, options.labelSmoothing);
           return weight === 1 ? loss : tf.mul(loss, weight);
-        }, vars),
+        }, stepped),
       );
       correctSum = tf.add(correctSum, correctM!);
       correctM!.dispose();
@@ -166,7 +183,8 @@ export async function trainStep(
   const gradients = partialGradients(model, vars, images, labels, parts, batch, drawStepSeed(), options);
   if (!(optimizer instanceof HostMomentum)) return applyUpdate(vars, optimizer, gradients, batch, lr, options);
   try {
-    const grads = optimizer.readGradients(vars.map((v) => gradients.grads[v.name]!));
+    // Head-only steps have no gradient for the frozen variables: their part of the buffer is zeros.
+    const grads = optimizer.readGradients(vars.map((v) => gradients.grads[v.name]));
     const weights = optimizer.readWeights(vars);
     return applyHostUpdate(vars, optimizer, grads, weights, gradients.loss.dataSync()[0]!, gradients.correct.dataSync()[0]!, batch, lr, options);
   } finally {
@@ -273,8 +291,12 @@ export async function applyUpdate(
         }
         return out;
       });
+      // Every variable in model order: tf.train.momentum keeps its accumulations by position in this
+      // map, and skips (no update, accumulation untouched) an entry whose gradient is null — a frozen
+      // variable of a head-only step.
+      const ordered = Object.fromEntries(vars.map((v) => [v.name, final[v.name] ?? null]));
       optimizer.setLearningRate(lr);
-      optimizer.applyGradients(final as never);
+      optimizer.applyGradients(ordered as never);
       tf.dispose(final);
     }
     return { loss: lossValue, accuracy: correctValue / batch, gradNorm, clipFraction: units ? clippedUnits / units : 0, skipped, nonFiniteParams };
