@@ -23,6 +23,10 @@ describe('nf-train command line: help and version never run anything', () => {
     [['--help'], 'help'],
     [['help', 'train'], 'train'],
     [['--help', 'spp'], 'spp'],
+    [['help', 'predict'], 'predict'],
+    [['predict', '-h'], 'predict'],
+    [['predict', 'model', 'a.jpg', '--top-k', 'x', '--help'], 'predict'],
+    [['eval', 'model', '--data', 'photos', '--json', '-h'], 'eval'],
     ...COMMANDS.flatMap((c) => [
       [[c, '-h'], c],
       [[c, '--help'], c],
@@ -69,6 +73,20 @@ describe('nf-train command line: anything not understood is an error naming it',
     [['train', '--', '-h'], /^unexpected argument '-h' for 'train'/],
     // A name with a newline stays on one line.
     [['train', 'a\nb'], /^unexpected argument "a\\nb" for 'train'/],
+    // predict: a model and at least one image or folder; --top-k N (N >= 1) and --json (no value).
+    [['predict'], /^'predict' needs at least 2 arguments \(usage: nf-train predict <model dir> <image\|dir>\.\.\. \[--top-k 5\] \[--json\]\)\.$/],
+    [['predict', 'runs/a/model'], /^'predict' needs at least 2 arguments/],
+    [['predict', 'm', 'a.jpg', '--top-k', '0'], /^--top-k must be an integer >= 1, received '0'\.$/],
+    [['predict', 'm', 'a.jpg', '--top-k', '2.5'], /^--top-k must be an integer >= 1, received '2\.5'\.$/],
+    [['predict', 'm', 'a.jpg', '--top-k'], /^--top-k needs a value/],
+    [['predict', 'm', 'a.jpg', '--top-k', '--json'], /^--top-k needs a value/],
+    [['predict', 'm', 'a.jpg', '--json=yes'], /^--json takes no value \(received 'yes'\)\.$/],
+    [['predict', 'm', 'a.jpg', '--topk', '3'], /^unknown option '--topk' for 'predict'; see nf-train predict --help\.$/],
+    [['predict', 'm', 'a.jpg', '--limit', '3'], /^unknown option '--limit' for 'predict' \(not an option of 'predict'\)/],
+    [['eval', '--top-k', '3'], /^unknown option '--top-k' for 'eval' \(not an option of 'eval'\)/],
+    [['eval', '--limit', '0'], /^--limit must be an integer >= 1, received '0'/],
+    [['eval', '--limit', ''], /^--limit must be an integer >= 1, received ''/],
+    [['train', '--json'], /^unknown option '--json' for 'train' \(not an option of 'train'\)/],
   ] as Array<[string[], RegExp]>)('%j', (argv, message) => {
     expect(errorOf(argv)).toMatch(message);
   });
@@ -97,5 +115,20 @@ describe('nf-train command line: values', () => {
   it('positional arguments where a command takes them', () => {
     expect(parseArgs(['eval', 'runs/a/model']).positional).toEqual(['runs/a/model']);
     expect(parseArgs(['export', 'a', 'b']).positional).toEqual(['a', 'b']);
+    expect(parseArgs(['predict', 'runs/a', 'x.jpg', 'photos', 'y.png']).positional).toEqual(['runs/a', 'x.jpg', 'photos', 'y.png']);
+  });
+
+  it('eval --data DIR --json --limit N; predict --top-k N --json, before, between or after the files', () => {
+    const e = parseArgs(['eval', 'runs/a', '--data', 'photos', '--json', '--limit', '50']);
+    expect(e.overrides).toEqual({ data: 'photos' });
+    expect(e.commandFlags).toEqual({ json: true, limit: 50 });
+    expect(e.positional).toEqual(['runs/a']);
+    expect(parseArgs(['eval', 'runs/a']).commandFlags).toEqual({});
+    const p = parseArgs(['predict', '--top-k=3', 'runs/a', 'x.jpg', '--json', 'photos', '--backend', 'wasm']);
+    expect(p.commandFlags).toEqual({ topK: 3, json: true });
+    expect(p.positional).toEqual(['runs/a', 'x.jpg', 'photos']);
+    expect(p.overrides).toEqual({ backend: 'wasm' });
+    // A file whose name starts with a dash, after --.
+    expect(parseArgs(['predict', 'runs/a', '--', '--odd.jpg']).positional).toEqual(['runs/a', '--odd.jpg']);
   });
 });

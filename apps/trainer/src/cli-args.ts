@@ -1,14 +1,14 @@
 /**
  * Command-line parsing for nf-train: a subcommand, then --flags (kebab-case) mapped to config keys,
  * plus the flags of one subcommand that are not config keys (train: --resume; spp: --checkpoint,
- * --batch). Strict: an unknown command, flag or stray argument is an error naming it, so a flag that
- * was not understood never starts a run. `-h`/`--help` anywhere asks for the command's usage, and
- * `--version` for the version; neither ever trains.
+ * --batch; eval: --json, --limit; predict: --top-k, --json). Strict: an unknown command, flag or stray
+ * argument is an error naming it, so a flag that was not understood never starts a run. `-h`/`--help`
+ * anywhere asks for the command's usage, and `--version` for the version; neither ever trains.
  */
 import { TrainerError, quote } from './errors.js';
 import { CONFIG_KEYS } from './train-config.js';
 
-export const COMMANDS = ['train', 'eval', 'spp', 'export', 'info'] as const;
+export const COMMANDS = ['train', 'eval', 'spp', 'export', 'info', 'predict'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface ParsedArgs {
@@ -29,7 +29,7 @@ export interface ParsedArgs {
   overrides: Record<string, unknown>;
   positional: string[];
   /** Flags of this subcommand that are not config keys. */
-  commandFlags: { checkpoint?: string; batch?: number };
+  commandFlags: { checkpoint?: string; batch?: number; topK?: number; limit?: number; json?: boolean };
 }
 
 const NUMERIC = new Set(['epochs', 'batchSize', 'accumulation', 'lr', 'warmupEpochs', 'momentum', 'weightDecay', 'clipping', 'labelSmoothing', 'emaDecay', 'seed', 'checkpointEvery', 'checkpointMinutes', 'checkpointSteps', 'keepCheckpoints', 'maxSteps', 'evalLimit', 'workers', 'randomShift', 'valSplit', 'dataWorkers', 'randAugmentLayers', 'randAugmentMagnitude', 'mixup', 'cutmix', 'mixupProb', 'mixupSwitchProb']);
@@ -39,11 +39,15 @@ const FILE_ONLY = new Set(['modelOverrides']);
 /** Per subcommand: its own flags beyond the config keys, and how many positional arguments it takes. */
 const COMMAND_SPEC: Readonly<Record<Command, { flags: readonly string[]; positional: [min: number, max: number]; usage: string }>> = {
   train: { flags: ['resume', 'overwrite'], positional: [0, 0], usage: 'nf-train train [options]' },
-  eval: { flags: [], positional: [0, 1], usage: 'nf-train eval [<model dir>] [options]' },
+  eval: { flags: ['json', 'limit'], positional: [0, 1], usage: 'nf-train eval [<model dir>] [options]' },
   spp: { flags: ['checkpoint', 'batch'], positional: [0, 0], usage: 'nf-train spp [options]' },
   export: { flags: [], positional: [2, 2], usage: 'nf-train export <model dir> <out dir>' },
   info: { flags: [], positional: [0, 0], usage: 'nf-train info [options]' },
+  predict: { flags: ['topK', 'json'], positional: [2, Infinity], usage: 'nf-train predict <model dir> <image|dir>... [--top-k 5] [--json]' },
 };
+/** Flags that take no value. */
+const SWITCHES = new Set(['overwrite', 'json']);
+const isCommandFlag = (key: string) => Object.values(COMMAND_SPEC).some((s) => s.flags.includes(key));
 
 const camel = (flag: string) => flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -96,14 +100,15 @@ export function parseArgs(argv: string[]): ParsedArgs {
       else out.resume = true;
       continue;
     }
-    if (key === 'overwrite' && own) {
-      if (inline !== undefined) throw argsError(`--overwrite takes no value (received ${quote(inline)}).`);
-      out.overwrite = true;
+    if (SWITCHES.has(key) && own) {
+      if (inline !== undefined) throw argsError(`--${rawKey} takes no value (received ${quote(inline)}).`);
+      if (key === 'overwrite') out.overwrite = true;
+      else out.commandFlags.json = true;
       continue;
     }
     const known = own || key === 'preset' || key === 'config' || (CONFIG_KEYS.has(key) && !FILE_ONLY.has(key));
     if (!known) {
-      const why = FILE_ONLY.has(key) ? ` ('${key}' is set in a --config file)` : CONFIG_KEYS.has(key) || key === 'resume' || key === 'overwrite' || key === 'checkpoint' || key === 'batch' ? ` (not an option of '${first}')` : '';
+      const why = FILE_ONLY.has(key) ? ` ('${key}' is set in a --config file)` : CONFIG_KEYS.has(key) || isCommandFlag(key) ? ` (not an option of '${first}')` : '';
       throw argsError(`unknown option ${quote(`--${rawKey}`)} for '${first}'${why}; ${hint}.`);
     }
     const value = inline ?? (rest[i + 1] !== undefined && !rest[i + 1]!.startsWith('--') ? rest[++i] : undefined);
@@ -112,10 +117,10 @@ export function parseArgs(argv: string[]): ParsedArgs {
       out.preset = value;
       out.presetGiven = true;
     } else if (key === 'config') out.configFile = value;
-    else if (key === 'batch') {
+    else if (key === 'batch' || key === 'topK' || key === 'limit') {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 1) throw argsError(`--${rawKey} must be an integer >= 1, received ${quote(value)}.`);
-      out.commandFlags.batch = n;
+      out.commandFlags[key] = n;
     } else if (key === 'checkpoint') out.commandFlags.checkpoint = value;
     else if (NUMERIC.has(key)) {
       const n = Number(value);
@@ -132,7 +137,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     const extra = out.positional[max]!;
     throw argsError(`unexpected argument ${quote(extra)} for '${first}' (usage: ${spec.usage}); ${hint}.`);
   }
-  if (out.positional.length < min) throw argsError(`'${first}' needs ${min} argument${min > 1 ? 's' : ''} (usage: ${spec.usage}).`);
+  if (out.positional.length < min) throw argsError(`'${first}' needs ${max === Infinity ? 'at least ' : ''}${min} argument${min > 1 ? 's' : ''} (usage: ${spec.usage}).`);
   return out;
 }
 

@@ -30,6 +30,7 @@ describe.skipIf(!built)('nf-train bin (needs `pnpm build` first)', () => {
     [['spp', '-h'], /^nf-train spp \[options\]\n/],
     [['export', '-h'], /^nf-train export <model dir> <out dir>\n/],
     [['info', '--help'], /^nf-train info \[options\]\n/],
+    [['predict', '-h'], /^nf-train predict <model dir> <image\|dir>\.\.\. \[--top-k 5\] \[--json\]\n/],
     [['--help'], /^nf-train <command> \[options\]/],
     [[], /^nf-train <command> \[options\]/],
     [['--version'], /^nf-train \d+\.\d+\.\d+ \(tfjs 4\.\d+\.\d+, node v\d+/],

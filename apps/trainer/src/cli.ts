@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * nf-train — train | eval | spp | export | info. Configuration: a preset (default fashion-mnist),
+ * nf-train — train | eval | spp | export | info | predict. Configuration: a preset (default fashion-mnist),
  * then a YAML or JSON file (--config), then flags; every problem is one line naming the key.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -17,6 +17,9 @@ import { loadTrainingData } from './dataset.js';
 import { evaluateAsync } from './evaluate.js';
 import { exportModel } from './export-model.js';
 import { checkpointModel, runSpp, tableModel } from './spp.js';
+import { loadInferenceModel } from './inference-model.js';
+import { evalFolderCommand } from './eval-command.js';
+import { predictCommand } from './predict.js';
 
 /** The package version, set by the build (tsup `define`). */
 declare const __NF_TRAIN_VERSION__: string | undefined;
@@ -34,10 +37,11 @@ Common options: --preset ${Object.keys(PRESETS).join('|')}  --config file.yaml|f
 const HELP: Readonly<Record<Command | 'help', string>> = {
   help: `nf-train <command> [options]   (nf-train <command> --help for one command's options)
   train    train a model (default preset: fashion-mnist on the bundled subset)
-  eval     evaluate a saved model on the preset's test set
+  eval     evaluate a saved model on the preset's test set, or on an image folder (--data DIR)
   spp      signal-propagation plot of a fresh model or a checkpoint
   export   fold weight standardization into plain convolutions
   info     backend, device and model summary (parameters, MACs)
+  predict  classify image files with a saved model (top-k classes and probabilities)
 Options: -h, --help (this text), --version
 ${KEYS_HELP}`,
   train: `${usageOf('train')}
@@ -52,6 +56,15 @@ Trains the preset (default fashion-mnist), then the --config file, then the flag
 ${KEYS_HELP}`,
   eval: `${usageOf('eval')}
 Evaluates a saved model (default: <out>/model of the preset) on the preset's test set: loss, top-1, top-5.
+  --data DIR    instead, a folder of class folders (DIR/val/ or DIR/validation/ when DIR has train/):
+                the model folder (or a run folder, then its model/) at its recorded test size, resized
+                keeping the aspect ratio and centre-cropped (timm), normalized as recorded; folders are
+                matched to the model's class names by name. Prints top-1, top-5, loss, per-class
+                accuracy and the confusion matrix; unreadable images are reported and left out.
+                (With --preset fashion-mnist|cifar10|synthetic, or --val-split, --data is that
+                dataset's folder and the preset's test set is evaluated, as without --data.)
+  --limit N     evaluate a seeded sample of N images
+  --json        print one JSON object instead of text
 ${KEYS_HELP}`,
   spp: `${usageOf('spp')}
   --model NAME        a fresh model of the table (default: the preset's)
@@ -66,6 +79,13 @@ Options: --backend NAME, -h, --help`,
   info: `${usageOf('info')}
 Prints the backend, device, tfjs version and the model's parameters and MACs.
 ${KEYS_HELP}`,
+  predict: `${usageOf('predict')}
+Classifies each image (a folder is searched for images, sorted) with a saved model folder (or a run
+folder, then its model/), prepared as eval --data prepares them; prints each file's top-k classes with
+their softmax probabilities. Unreadable files are reported and skipped; exit code 1 when none was classified.
+  --top-k N     classes per file (default 5)
+  --json        one JSON object per line: { file, top: [{ class, probability }] } or { file, error }
+Options: --backend NAME, -h, --help`,
 };
 
 const VERSION = typeof __NF_TRAIN_VERSION__ === 'string' ? __NF_TRAIN_VERSION__ : '0.0.0-dev';
@@ -102,20 +122,39 @@ async function main(argv: string[]): Promise<number> {
     preset = target.state.preset ?? preset;
   }
   const backend = await loadBackend(config.backend);
-  for (const note of backend.notes) console.log(`note: ${note}`);
-  console.log(`backend: ${backend.name} — ${backend.detail}`);
+  // With --json, stdout holds only the JSON.
+  const info = args.commandFlags.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
+  for (const note of backend.notes) info(`note: ${note}`);
+  info(`backend: ${backend.name} — ${backend.detail}`);
   if (args.command === 'train') {
     const result = await train(config, { resume, preset, overwrite: args.overwrite });
     if (result.interrupted) return 130;
     console.log(`test accuracy ${result.testAccuracy.toFixed(4)} after ${result.steps} steps in ${result.seconds.toFixed(0)} s; report: ${path.join(result.outDir, 'report.html')}`);
     return 0;
   }
+  // eval --data DIR: an image folder at the model's recorded size, unless a preset dataset is named (on the
+  // command line or in the config file; e.g. --preset cifar10 --data DIR) or --val-split holds out part
+  // of DIR: then, as before, the preset's test set read from DIR.
+  const namedDataset = (args.presetGiven || layers.some(([l]) => 'dataset' in l)) && config.dataset !== 'folder';
+  if (args.command === 'eval' && typeof args.overrides.data === 'string' && !namedDataset && !('valSplit' in args.overrides)) {
+    const m = await loadInferenceModel(args.positional[0] ?? config.out);
+    try {
+      await evalFolderCommand(m, args.overrides.data, { limit: args.commandFlags.limit ?? 0, workers: config.dataWorkers, json: args.commandFlags.json ?? false });
+    } finally {
+      m.model.dispose();
+    }
+    return 0;
+  }
   if (args.command === 'eval') {
     const dir = args.positional[0] ?? path.join(config.out, 'model');
     const model = await loadModel(dir);
     const sized = configOf(config.model as never, config.modelOverrides);
-    const { test } = await loadTrainingData(config, { trainSize: sized.trainSize, testSize: sized.testSize, channels: sized.inChannels === 1 ? 1 : 3 }, (line) => console.log(line));
-    const r = await evaluateAsync(model, test, 256, config.evalLimit);
+    const { test } = await loadTrainingData(config, { trainSize: sized.trainSize, testSize: sized.testSize, channels: sized.inChannels === 1 ? 1 : 3 }, info);
+    const r = await evaluateAsync(model, test, 256, args.commandFlags.limit ?? config.evalLimit);
+    if (args.commandFlags.json) {
+      console.log(JSON.stringify({ model: dir, images: r.labels.length, top1: r.accuracy, ...(r.top5 !== undefined ? { top5: r.top5 } : {}), loss: r.loss, confusion: r.confusion }));
+      return 0;
+    }
     console.log(`${dir}: test loss ${r.loss.toFixed(4)}, top-1 ${r.accuracy.toFixed(4)}${r.top5 !== undefined ? `, top-5 ${r.top5.toFixed(4)}` : ''}`);
     return 0;
   }
@@ -140,6 +179,15 @@ async function main(argv: string[]): Promise<number> {
     await exportModel(from, to);
     console.log(`exported ${from} with weight standardization folded to ${to}`);
     return 0;
+  }
+  if (args.command === 'predict') {
+    const [target, ...inputs] = args.positional;
+    const m = await loadInferenceModel(target!);
+    try {
+      return await predictCommand(m, inputs, { ...(args.commandFlags.topK ? { topK: args.commandFlags.topK } : {}), json: args.commandFlags.json ?? false });
+    } finally {
+      m.model.dispose();
+    }
   }
   if (args.command === 'info') {
     const mc = configOf(config.model as never, config.modelOverrides);

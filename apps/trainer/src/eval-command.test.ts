@@ -8,10 +8,12 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import '@nf/wasm-kernels';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evaluateFolder, formatFolderEval } from './eval-command.js';
+import { evaluateFolder, formatFolderEval, type FolderEvalReport } from './eval-command.js';
 import { loadInferenceModel, type InferenceModel } from './inference-model.js';
 import { train } from './train.js';
 import { TrainerError } from './errors.js';
@@ -19,6 +21,14 @@ import { metricRows, tempDirs } from '../test/runs.js';
 import { BROKEN_JPEG, CLASSES, LEARNS, tinyImageConfig, writeTree } from '../test/image-tree.js';
 
 const tempDir = tempDirs('eval');
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const built = existsSync(cli);
+
+function bin(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
 async function withModel<T>(target: string, use: (m: InferenceModel) => Promise<T>): Promise<T> {
   const m = await loadInferenceModel(target);
   try {
@@ -144,5 +154,33 @@ describe('nf-train eval --data (a tiny model trained on an image folder, wasm)',
     expect(await withModel(copy, async (m) => m.classNames)).toEqual(CLASSES);
     const e = await rejection(loadInferenceModel(data));
     expect(e.message).toMatch(/^'.*' holds no model\.json, nor model\/model\.json; give a saved model folder/);
+  });
+
+  describe.skipIf(!built)('the bin (needs `pnpm build` first)', () => {
+    it('text and --json: the same top-1 as training; the unreadable image on stderr, one line', () => {
+      const cwd = tempDir();
+      const text = bin(['eval', run, '--data', data, '--backend', 'wasm'], cwd);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toContain(`top-1 ${last.accuracy.toFixed(4)}, loss `);
+      expect(text.stdout).toMatch(/per-class accuracy:\n/);
+      expect(text.stderr).toMatch(/^skipped '.*\/val\/dog\/broken\.jpg': cannot decode .*\n$/);
+
+      const json = bin(['eval', path.join(run, 'model'), '--data', data, '--backend', 'wasm', '--json'], cwd);
+      expect(json.code).toBe(0);
+      const r = JSON.parse(json.stdout) as FolderEvalReport;
+      expect(r.top1).toBe(last.accuracy);
+      expect(r.confusion).toEqual(last.confusion);
+      expect(r.skipped).toHaveLength(1);
+      expect(json.stderr).toMatch(/^backend: wasm/);
+    });
+
+    it('an unknown class folder: one error line, exit 1', () => {
+      const tree = tempDir();
+      const zebra = path.join(tree, 'zebra');
+      cpSync(path.join(data, 'val', 'cat'), zebra, { recursive: true });
+      const r = bin(['eval', run, '--data', tree, '--backend', 'wasm'], tree);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^nf-train: class folder '.*\/zebra' is not a class of model .* \[BAD_DATASET\]\n$/);
+    });
   });
 });

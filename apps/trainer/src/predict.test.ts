@@ -5,14 +5,16 @@
  * logits on the same image prepared independently (decodeImage → evalTransform → normalize); corrupt,
  * missing and oddly named files are reported in their place, on one line each; results do not depend on
  * the batch size or the worker threads; the exit code says whether anything was classified; no tensor
- * is left behind. Through the API.
+ * is left behind. Through the API and the built bin.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import '@nf/wasm-kernels';
 import { decodeImage, evalTransform, normalize } from '@nf/data';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imagePaths, type ImageEntry } from './image-paths.js';
 import { loadInferenceModel, type InferenceModel } from './inference-model.js';
@@ -23,6 +25,14 @@ import { tempDirs } from '../test/runs.js';
 import { BROKEN_JPEG, CLASSES, LEARNS, tinyImageConfig, writeImage, writeTree } from '../test/image-tree.js';
 
 const tempDir = tempDirs('predict');
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const built = existsSync(cli);
+
+function bin(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
 async function collect(m: InferenceModel, entries: ImageEntry[], options: Parameters<typeof predictImages>[2] = {}): Promise<PredictResult[]> {
   const out: PredictResult[] = [];
   for await (const r of predictImages(m, entries, options)) out.push(r);
@@ -159,5 +169,29 @@ describe('nf-train predict (a tiny model trained on an image folder, wasm)', () 
     const empty = path.join(tempDir(), 'empty');
     mkdirSync(empty);
     expect(await imagePaths([empty])).toEqual([{ file: empty, error: expect.stringMatching(/^no image files \(\.jpg, \.jpeg, \.png/) }]);
+  });
+
+  describe.skipIf(!built)('the bin (needs `pnpm build` first)', () => {
+    it('text, --top-k and --json; exit 1 when nothing could be classified', () => {
+      const cwd = tempDir();
+      const text = bin(['predict', run, photos, '--top-k', '2', '--backend', 'wasm'], cwd);
+      expect(text.code).toBe(0);
+      const lines = text.stdout.trim().split('\n');
+      expect(lines[0]).toMatch(/^backend: wasm/);
+      expect(lines.slice(1)).toHaveLength(7);
+      expect(lines[1]).toMatch(/^'.*\/cat\/cat-0\.jpg': (cat|dog|fox) \d\.\d{4}, (cat|dog|fox) \d\.\d{4}$/);
+      expect(text.stderr).toMatch(/^skipped ".*\/bad\\nname\.jpg": cannot decode .*\nskipped '.*\/broken\.jpg': cannot decode .*\n$/);
+
+      const json = bin(['predict', path.join(run, 'model'), photos, '--json', '--backend', 'wasm'], cwd);
+      expect(json.code).toBe(0);
+      const rows = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as PredictResult);
+      expect(rows).toHaveLength(9);
+      for (const r of rows.filter((x) => x.top)) expect(Math.abs(r.top!.reduce((a, p) => a + p.probability, 0) - 1)).toBeLessThan(1e-5);
+      expect(json.stderr).toMatch(/^backend: wasm/);
+
+      const none = bin(['predict', run, path.join(photos, 'broken.jpg'), '--backend', 'wasm'], cwd);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/^skipped '.*broken\.jpg': cannot decode .*\nnf-train: no image could be classified \(1 skipped\)\.\n$/);
+    });
   });
 });
