@@ -62,6 +62,16 @@ export interface TrainConfig {
   /** Random translation of training images by up to this many pixels (zero fill), as
    * RandomCrop(size, padding=randomShift); 0 = off. Horizontal flips are always on. */
   randomShift: number;
+  /**
+   * Weights to start from (fine-tuning): a timm state dict (`.safetensors`) or a converted DeepMind
+   * checkpoint (`.npz`), told apart by their bytes. Loaded strictly (names and shapes) into the freshly
+   * built model; only the classifier may differ (another number of classes: it is re-initialised, said
+   * in one line). Part of the recipe: kept in checkpoints, never reloaded by --resume (see pretrained.ts).
+   */
+  pretrained?: string;
+  /** The first N epochs train only the classifier (head.fc); the rest of the network is frozen: no
+   * update, no weight decay, its optimizer state untouched. 0 = off. */
+  headOnlyEpochs: number;
   /** MixUp Beta(α, α) parameter; 0 = off (timm `mixup_alpha`). */
   mixup: number;
   /** CutMix Beta(α, α) parameter; 0 = off (timm `cutmix_alpha`). */
@@ -110,10 +120,29 @@ const FASHION: TrainConfig = {
   evalLimit: 0,
   // MixUp/CutMix off: a 10-epoch run of a tiny model underfits already; mixing pays off on long schedules.
   randomShift: 2,
+  headOnlyEpochs: 0,
   mixup: 0,
   cutmix: 0,
   mixupProb: 1,
   mixupSwitchProb: 0.5,
+};
+
+/** Your own photos (--data DIR: train/ + val/ class folders, or one tree and --val-split 0.1): a small
+ * NFNet at 64×64 (random resized crop, flip, RandAugment 2 × 5 in the data workers; evaluation resized
+ * and centre-cropped as timm does). */
+const IMAGES: TrainConfig = {
+  ...FASHION,
+  model: 'dm_nfnet_f0',
+  modelOverrides: { depths: [1, 1, 1, 1], channels: [32, 64, 96, 128], stemChannels: 16, groupSize: 16, numFeatures: 256, dropRate: 0.2, trainSize: 64, testSize: 64 },
+  dataset: 'folder',
+  epochs: 20,
+  batchSize: 32,
+  lr: 0.05,
+  warmupEpochs: 1,
+  randomShift: 0,
+  randAugmentLayers: 2,
+  randAugmentMagnitude: 5,
+  out: 'runs/images',
 };
 
 export const PRESETS: Readonly<Record<string, TrainConfig>> = {
@@ -130,22 +159,35 @@ export const PRESETS: Readonly<Record<string, TrainConfig>> = {
     lr: 0.2,
     out: 'runs/cifar10',
   },
-  /** Your own photos (--data DIR: train/ + val/ class folders, or one tree and --val-split 0.1): a small
-   * NFNet at 64×64 (random resized crop, flip, RandAugment 2 × 5 in the data workers; evaluation resized
-   * and centre-cropped as timm does). */
-  images: {
-    ...FASHION,
+  images: IMAGES,
+  /**
+   * Fine-tuning pretrained weights (--pretrained FILE) on your own photos: the 'images' data settings
+   * (class folders, random resized crop, flip, RandAugment 2 × 5 in the data workers) with timm's
+   * dm_nfnet_f0 at its own 192 (train) / 256 (test), the size its released weights were trained at.
+   * Why each value (README "Fine-tuning"):
+   * - lr 0.00125 at batch 32: 0.1 × the from-scratch rate scaled to the batch (DeepMind: 0.1 per 256
+   *   images → 0.0125 at 32); scale it linearly with --batch-size.
+   * - warmup 1 epoch of 10: short (the weights are not random), but it ramps the update up while the
+   *   fresh classifier's first, large gradients pass through the body.
+   * - AGC on (λ 0.04, the trainer's small-batch value), classifier weight excluded (NFNet paper, DM).
+   * - weight decay 2e-5: timm train.py's default (`--weight-decay`), which timm fine-tuning uses.
+   * - label smoothing 0.1, EMA 0.999 (with DeepMind's warmup, so short runs average few steps), no
+   *   MixUp/CutMix: a short run on a small set.
+   * - headOnlyEpochs 0: the warmup protects the body already; --head-only-epochs N for a linear probe
+   *   first (tiny sets, or features you want to keep).
+   */
+  finetune: {
+    ...IMAGES,
     model: 'dm_nfnet_f0',
-    modelOverrides: { depths: [1, 1, 1, 1], channels: [32, 64, 96, 128], stemChannels: 16, groupSize: 16, numFeatures: 256, dropRate: 0.2, trainSize: 64, testSize: 64 },
-    dataset: 'folder',
-    epochs: 20,
+    modelOverrides: {},
+    epochs: 10,
     batchSize: 32,
-    lr: 0.05,
+    lr: 0.00125,
     warmupEpochs: 1,
-    randomShift: 0,
-    randAugmentLayers: 2,
-    randAugmentMagnitude: 5,
-    out: 'runs/images',
+    weightDecay: 2e-5,
+    clipping: 0.04,
+    headOnlyEpochs: 0,
+    out: 'runs/finetune',
   },
   /** The reference recipe for F0 (bs 4096, lr 1.6, 360 epochs, AGC 0.01, wd 2e-5, EMA 0.99999). DeepMind
    * mixes every batch, half MixUp α 0.2, half CutMix with a U(0, 1) = Beta(1, 1) area (nfnet-facts.md
@@ -204,6 +246,8 @@ const SCHEMA: Record<keyof TrainConfig, { kind: Kind; check?: (v: never) => stri
   onNan: { kind: 'string', choices: ['stop', 'skip'] },
   maxSteps: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 0 ? undefined : 'must be an integer >= 0') },
   evalLimit: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 0 ? undefined : 'must be an integer >= 0') },
+  pretrained: { kind: 'string', check: (v: string) => (v.trim() === '' ? 'must name a weights file (.safetensors from timm, or a converted DeepMind .npz)' : undefined) },
+  headOnlyEpochs: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 0 ? undefined : 'must be an integer >= 0 (0 = off)') },
   mixup: { kind: 'number', check: (v: number) => (v >= 0 ? undefined : 'must be >= 0 (0 turns MixUp off)') },
   cutmix: { kind: 'number', check: (v: number) => (v >= 0 ? undefined : 'must be >= 0 (0 turns CutMix off)') },
   randomShift: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 0 ? undefined : 'must be an integer >= 0 (0 = off)') },

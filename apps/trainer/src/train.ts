@@ -27,6 +27,8 @@ import { trainedModelMetadata } from './model-metadata.js';
 import { Progress } from './progress.js';
 import { stepSeed, withSeed } from './seeded-random.js';
 import { mixBatch, mixingEnabled, type MixedBatch, type MixOptions } from './mix.js';
+import { loadPretrained } from './pretrained.js';
+import { isClassifier } from './param-groups.js';
 
 export interface TrainResult {
   testAccuracy: number;
@@ -49,6 +51,9 @@ export interface TrainOptions {
   preset?: string;
   /** A fresh run into a folder that holds a run: refused unless true (then its outputs are removed). */
   overwrite?: boolean;
+  /** Called once before the first step, when the model holds the weights the run starts from (fresh,
+   * `pretrained`, or the resumed checkpoint's). For tests and tools that inspect them. */
+  onReady?: (model: tf.LayersModel) => void | Promise<void>;
 }
 
 /**
@@ -90,6 +95,15 @@ async function trainIn(out: string, config: TrainConfig, options: TrainOptions, 
   tf.util.assert(h === w, () => 'square images expected');
   const model = withSeed(config.seed, () => createModel(modelConfig));
   log(`model ${config.model}: ${countParams(modelConfig).toLocaleString('en')} parameters; data ${trainSet.name} (${trainSet.size} train, ${testSet.size} test)`);
+  // Pretrained weights go in before the EMA copies the weights; a resumed run takes its checkpoint's.
+  if (config.pretrained && !options.resume) {
+    try {
+      log((await loadPretrained(model, config.pretrained)).line);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
   const optimizer = createOptimizer(trainableVariables(model), config.lr, config.momentum, config.nesterov);
   const vars = namedWeights(model);
   const ema = config.emaDecay > 0 ? new WeightEma(vars, config.emaDecay) : undefined;
@@ -117,7 +131,7 @@ async function trainIn(out: string, config: TrainConfig, options: TrainOptions, 
     ({ step, epoch, index } = state);
     earlierSeconds = state.elapsedSeconds ?? 0;
     const dropped = await truncateMetrics(metricsFile, step);
-    log(`resumed from ${loaded.folder} at step ${step} (epoch ${epoch + 1}, example ${index})${dropped ? `; dropped ${dropped} metrics rows past step ${step} (from the interrupted session)` : ''}`);
+    log(`resumed from ${loaded.folder} at step ${step} (epoch ${epoch + 1}, example ${index})${dropped ? `; dropped ${dropped} metrics rows past step ${step} (from the interrupted session)` : ''}${config.pretrained ? ` (weights from the checkpoint; --pretrained ${quote(config.pretrained)} is not reloaded)` : ''}`);
   } else {
     await writeFile(metricsFile, '');
   }
@@ -154,13 +168,23 @@ async function trainIn(out: string, config: TrainConfig, options: TrainOptions, 
   let lastEval: EvalResult | undefined;
   const stream = trainSet.trainBatches({ epoch, index }, { batchSize: config.batchSize, shift: config.randomShift, seed: config.seed });
   let skippedImages = 0;
+  // Head-only epochs: the phase follows the epoch of each batch, so a resumed run is in the same one.
+  let headOnlyLogged = false;
+  const frozen = (name: string) => !isClassifier(name);
   try {
+    await options.onReady?.(model);
     while (step < totalSteps && !stop) {
       const t0 = performance.now();
       const batch = await stream.next(step);
       const { images, labels } = batch;
       skippedImages += batch.skipped;
       const lr = warmupCosine(step + 1, config.lr, warmupSteps, plannedSteps);
+      const headOnly = epoch < config.headOnlyEpochs;
+      if (headOnly && !headOnlyLogged) {
+        progress.line(`head-only: epoch${config.headOnlyEpochs > 1 ? `s 1–${config.headOnlyEpochs}` : ' 1'} train only the classifier (head.fc); every other weight is frozen`);
+        headOnlyLogged = true;
+      }
+      if (!headOnly && config.headOnlyEpochs > 0 && epoch === config.headOnlyEpochs && index === 0) progress.line(`epoch ${epoch + 1}: the head-only epochs are over; every weight trains from here`);
       let result;
       let mixed: MixedBatch | undefined;
       try {
@@ -174,6 +198,7 @@ async function trainIn(out: string, config: TrainConfig, options: TrainOptions, 
           accumulation: Math.min(config.accumulation, batch.size),
           numClasses: trainSet.numClasses,
           onNan: config.onNan,
+          ...(headOnly ? { headOnly } : {}),
         };
         // The step's random draws happen synchronously at its start, under the step's seed.
         result = await withSeed(stepSeed(config.seed, step), () =>
@@ -190,7 +215,7 @@ async function trainIn(out: string, config: TrainConfig, options: TrainOptions, 
         if (mixed) tf.dispose([mixed.images, mixed.targets]);
       }
       step += 1;
-      ema?.update(step);
+      ema?.update(step, headOnly ? frozen : undefined);
       const imgPerSec = (batch.size * 1000) / (performance.now() - t0);
       await record({ kind: 'train', step, epoch, loss: result.loss, accuracy: result.accuracy, lr, gradNorm: result.gradNorm, clipFraction: result.clipFraction, imgPerSec, elapsed: elapsed(), ...(batch.skipped ? { skippedImages: batch.skipped } : {}) });
       progress.update(step, { epoch: epoch + 1, loss: result.loss, acc: result.accuracy, imgPerSec, skipped: result.skipped });
