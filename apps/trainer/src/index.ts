@@ -10,3 +10,7 @@ export { readConfigFile, parseConfigText, configFormat, type ConfigFormat } from
 export { mixBatch, drawMix, mixImages, mixTargets, mixRng, randBox, mixingEnabled, type MixOptions, type MixParams, type MixedBatch, type Box } from './mix.js';
 export { analyzeNfModel, checkpointModel, tableModel, runSpp, NF_RESIDUAL, type SppModel, type SppRun } from './spp.js';
 export { exportModel } from './export-model.js';
+export { loadInferenceModel, modelFolder, type InferenceModel } from './inference-model.js';
+export { evaluateFolder, evalFolder, formatFolderEval, type FolderEvalReport, type FolderEvalOptions, type ClassAccuracy } from './eval-command.js';
+export { predictImages, formatPrediction, type PredictResult, type PredictOptions, type Prediction } from './predict.js';
+export { imagePaths, type ImageEntry, type ImagePathLimits } from './image-paths.js';
