@@ -16,6 +16,20 @@ describe('ImageEnhance ops against Pillow 9.4', () => {
   }
 });
 
+describe('factor 1 (RandAugment at magnitude 5) shortcut', () => {
+  it.each(Object.entries(OPS))('%s at factor 1 returns a copy equal to what the blend computes', (_, fn) => {
+    for (const channels of [1, 3]) {
+      const image = randomImage(9, 7, channels, 11);
+      const out = fn(image, 1);
+      // What the blend computes at factor 1 (any degenerate image): the image itself.
+      expect(out.data).toEqual(blend(new Uint8Array(image.data.length).fill(77), image, 1).data);
+      expect(out.data).toEqual(image.data);
+      expect(out.data).not.toBe(image.data);
+      expect({ ...out, data: undefined }).toEqual({ ...image, data: undefined });
+    }
+  });
+});
+
 describe('blend', () => {
   it('factor 1 is the image and 0 the degenerate', () => {
     const image = randomImage(5, 4, 3, 7);

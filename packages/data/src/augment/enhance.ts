@@ -28,6 +28,13 @@ export function blend(degenerate: Uint8Array, image: ImageBuffer, factor: number
   return { ...image, data };
 }
 
+/**
+ * Factor 1 leaves every sample as it is (degenerate + 1·(image − degenerate) = image, exactly in float32),
+ * whatever the degenerate image: a copy is returned without computing it. RandAugment at DeepMind's
+ * magnitude 5 asks for exactly this factor (1.8·0.5 + 0.1).
+ */
+const unchanged = (image: ImageBuffer, factor: number): ImageBuffer | undefined => (Math.fround(factor) === 1 ? { ...image, data: image.data.slice() } : undefined);
+
 /** Per-pixel luma repeated in every channel (the image itself for one channel). */
 function lumaPlanes(image: ImageBuffer): Uint8Array {
   const { channels: c, data: src } = image;
@@ -44,10 +51,12 @@ function lumaPlanes(image: ImageBuffer): Uint8Array {
 }
 
 export function adjustColor(image: ImageBuffer, factor: number): ImageBuffer {
-  return blend(lumaPlanes(image), image, factor);
+  return unchanged(image, factor) ?? blend(lumaPlanes(image), image, factor);
 }
 
 export function adjustContrast(image: ImageBuffer, factor: number): ImageBuffer {
+  const same = unchanged(image, factor);
+  if (same) return same;
   const { channels: c, data: src } = image;
   let sum = 0;
   for (let i = 0; i < src.length; i += c) sum += c >= 3 ? luma(src[i]!, src[i + 1]!, src[i + 2]!) : src[i]!;
@@ -56,10 +65,12 @@ export function adjustContrast(image: ImageBuffer, factor: number): ImageBuffer 
 }
 
 export function adjustBrightness(image: ImageBuffer, factor: number): ImageBuffer {
-  return blend(new Uint8Array(image.data.length), image, factor);
+  return unchanged(image, factor) ?? blend(new Uint8Array(image.data.length), image, factor);
 }
 
 export function adjustSharpness(image: ImageBuffer, factor: number): ImageBuffer {
+  const same = unchanged(image, factor);
+  if (same) return same;
   const { width: w, height: h, channels: c, data: src } = image;
   const smooth = src.slice();
   for (let y = 1; y < h - 1; y++) {
