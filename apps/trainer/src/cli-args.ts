@@ -29,10 +29,10 @@ export interface ParsedArgs {
   overrides: Record<string, unknown>;
   positional: string[];
   /** Flags of this subcommand that are not config keys. */
-  commandFlags: { checkpoint?: string; batch?: number; topK?: number; limit?: number; json?: boolean };
+  commandFlags: { checkpoint?: string; batch?: number; topK?: number; limit?: number; json?: boolean; format?: 'tfjs' | 'timm' };
 }
 
-const NUMERIC = new Set(['epochs', 'batchSize', 'accumulation', 'lr', 'warmupEpochs', 'momentum', 'weightDecay', 'clipping', 'labelSmoothing', 'emaDecay', 'seed', 'checkpointEvery', 'checkpointMinutes', 'checkpointSteps', 'keepCheckpoints', 'maxSteps', 'evalLimit', 'workers', 'randomShift', 'valSplit', 'dataWorkers', 'randAugmentLayers', 'randAugmentMagnitude', 'mixup', 'cutmix', 'mixupProb', 'mixupSwitchProb']);
+const NUMERIC = new Set(['epochs', 'batchSize', 'accumulation', 'lr', 'warmupEpochs', 'momentum', 'weightDecay', 'clipping', 'labelSmoothing', 'emaDecay', 'seed', 'checkpointEvery', 'checkpointMinutes', 'checkpointSteps', 'keepCheckpoints', 'maxSteps', 'evalLimit', 'workers', 'randomShift', 'valSplit', 'dataWorkers', 'randAugmentLayers', 'randAugmentMagnitude', 'mixup', 'cutmix', 'mixupProb', 'mixupSwitchProb', 'headOnlyEpochs']);
 const BOOLEAN = new Set(['nesterov']);
 /** Config keys that are not flags (set them in a config file). */
 const FILE_ONLY = new Set(['modelOverrides']);
@@ -41,7 +41,8 @@ const COMMAND_SPEC: Readonly<Record<Command, { flags: readonly string[]; positio
   train: { flags: ['resume', 'overwrite'], positional: [0, 0], usage: 'nf-train train [options]' },
   eval: { flags: ['json', 'limit'], positional: [0, 1], usage: 'nf-train eval [<model dir>] [options]' },
   spp: { flags: ['checkpoint', 'batch'], positional: [0, 0], usage: 'nf-train spp [options]' },
-  export: { flags: [], positional: [2, 2], usage: 'nf-train export <model dir> <out dir>' },
+  // --format tfjs (default): <model dir> <out dir>; --format timm: <run dir> (checked below).
+  export: { flags: ['format'], positional: [1, 2], usage: 'nf-train export <model dir> <out dir>' },
   info: { flags: [], positional: [0, 0], usage: 'nf-train info [options]' },
   predict: { flags: ['topK', 'json'], positional: [2, Infinity], usage: 'nf-train predict <model dir> <image|dir>... [--top-k 5] [--json]' },
 };
@@ -122,6 +123,10 @@ export function parseArgs(argv: string[]): ParsedArgs {
       if (!Number.isInteger(n) || n < 1) throw argsError(`--${rawKey} must be an integer >= 1, received ${quote(value)}.`);
       out.commandFlags[key] = n;
     } else if (key === 'checkpoint') out.commandFlags.checkpoint = value;
+    else if (key === 'format') {
+      if (value !== 'tfjs' && value !== 'timm') throw argsError(`--format must be tfjs or timm, received ${quote(value)}.`);
+      out.commandFlags.format = value;
+    }
     else if (NUMERIC.has(key)) {
       const n = Number(value);
       if (value.trim() === '' || !Number.isFinite(n)) throw argsError(`--${rawKey} must be a number, received ${quote(value)}.`);
@@ -137,6 +142,11 @@ export function parseArgs(argv: string[]): ParsedArgs {
     const extra = out.positional[max]!;
     throw argsError(`unexpected argument ${quote(extra)} for '${first}' (usage: ${spec.usage}); ${hint}.`);
   }
+  if (first === 'export' && out.commandFlags.format === 'timm' && out.positional.length !== 1) {
+    const timmUsage = 'usage: nf-train export <run dir> --format timm [--out <dir>]';
+    throw argsError(out.positional.length ? `unexpected argument ${quote(out.positional[1]!)} for 'export --format timm' (${timmUsage}); ${hint}.` : `'export --format timm' needs the run folder (${timmUsage}).`);
+  }
+  if (first === 'export' && out.commandFlags.format !== 'timm' && out.positional.length < 2) throw argsError(`'export' needs 2 arguments (usage: ${spec.usage}), or --format timm and a run folder.`);
   if (out.positional.length < min) throw argsError(`'${first}' needs ${max === Infinity ? 'at least ' : ''}${min} argument${min > 1 ? 's' : ''} (usage: ${spec.usage}).`);
   return out;
 }

@@ -16,6 +16,7 @@ import { train } from './train.js';
 import { loadTrainingData } from './dataset.js';
 import { evaluateAsync } from './evaluate.js';
 import { exportModel } from './export-model.js';
+import { exportTimm } from './export-timm.js';
 import { checkpointModel, runSpp, tableModel } from './spp.js';
 import { loadInferenceModel } from './inference-model.js';
 import { evalFolderCommand } from './eval-command.js';
@@ -31,6 +32,7 @@ const KEYS_HELP = `Keys (flags in kebab-case, config files in camelCase):
   checkpoint-every (epochs), checkpoint-minutes (within an epoch, default 10, 0 = off), checkpoint-steps (0 = off),
   keep-checkpoints, on-nan (stop|skip), max-steps, eval-limit,
   random-shift (pixels, 0 = off), mixup (Beta α, 0 = off), cutmix (Beta α, 0 = off), mixup-prob (default 1), mixup-switch-prob (CutMix share when both on, default 0.5)
+  pretrained (timm .safetensors or DeepMind .npz to fine-tune from), head-only-epochs (epochs training only the classifier, 0 = off)
   modelOverrides only in a config file.
 Common options: --preset ${Object.keys(PRESETS).join('|')}  --config file.yaml|file.yml|file.json  -h, --help`;
 
@@ -74,7 +76,11 @@ ${KEYS_HELP}`,
 Prints a table and terminal plots.
 ${KEYS_HELP}`,
   export: `${usageOf('export')}
-Folds weight standardization into plain conv kernels; the exported model gives the same outputs.
+       nf-train export <run dir> --format timm [--out <dir>]
+--format tfjs (default): folds weight standardization into plain conv kernels; the exported model gives the same outputs.
+--format timm: the run's final (EMA) weights as a timm state dict (model.safetensors), its recipe as timm
+train.py options (args.yaml), class_map.txt and README.txt with the torchrun command that continues in
+timm; into --out (default <run dir>/timm). A checkpoint folder may stand for the run.
 Options: --backend NAME, -h, --help`,
   info: `${usageOf('info')}
 Prints the backend, device, tfjs version and the model's parameters and MACs.
@@ -171,6 +177,13 @@ async function main(argv: string[]): Promise<number> {
     } finally {
       target.model.dispose();
     }
+    return 0;
+  }
+  if (args.command === 'export' && args.commandFlags.format === 'timm') {
+    const explicitOut = typeof args.overrides.out === 'string' ? args.overrides.out : undefined;
+    const done = await exportTimm(args.positional[0]!, explicitOut);
+    console.log(`exported ${done.checkpoint} (${done.weights === 'ema' ? 'EMA weights' : 'weights'}) as timm ${done.timmName} to ${done.outDir}: ${done.files.join(', ')}`);
+    console.log(`continue in timm (weights only, see README.txt): ${done.command}`);
     return 0;
   }
   if (args.command === 'export') {

@@ -19,6 +19,8 @@ import { train } from './train.js';
 import { loadPretrained, weightsFormat } from './pretrained.js';
 import { namedWeights } from './train-step.js';
 import { isClassifier } from './param-groups.js';
+import { parseArgs } from './cli-args.js';
+import { resolveConfig } from './train-config.js';
 import { tempDirs, trainLosses } from '../test/runs.js';
 import { TIMM_TINY, haikuName, tinyFinetune, writeDataset, writeNpz } from '../test/finetune-data.js';
 
@@ -171,6 +173,17 @@ describe('--pretrained (wasm)', () => {
     target.dispose();
     await tf.setBackend('wasm');
   }, 120_000);
+});
+
+describe('flags and preset', () => {
+  it('--pretrained FILE and --head-only-epochs N are config keys; the finetune preset', () => {
+    const args = parseArgs(['train', '--preset', 'finetune', '--data', 'photos', '--pretrained', 'f0.safetensors', '--head-only-epochs', '2']);
+    expect(args.overrides).toEqual({ data: 'photos', pretrained: 'f0.safetensors', headOnlyEpochs: 2 });
+    const config = resolveConfig(args.preset, [args.overrides, 'flags']);
+    expect(config).toMatchObject({ model: 'dm_nfnet_f0', modelOverrides: {}, dataset: 'folder', lr: 0.00125, batchSize: 32, warmupEpochs: 1, weightDecay: 2e-5, clipping: 0.04, randAugmentLayers: 2, headOnlyEpochs: 2, pretrained: 'f0.safetensors' });
+    expect(() => resolveConfig('finetune', [{ data: 'x', headOnlyEpochs: 1.5 }, 'flags'])).toThrow(/'headOnlyEpochs' must be an integer >= 0/);
+    expect(() => resolveConfig('finetune', [{ data: 'x', pretrained: ' ' }, 'flags'])).toThrow(/'pretrained' must name a weights file/);
+  });
 });
 
 describe('head-only epochs (wasm)', () => {
