@@ -7,8 +7,8 @@
  * (the commit of fixtures/timm). Where the recipe has no timm equivalent, or timm's differs, a YAML
  * comment says so; nothing is dropped silently.
  *
- * Numbers are written as PyYAML (YAML 1.1) reads them: a float always has a '.' and a signed
- * exponent (`2.0e-05`; PyYAML reads `2e-5` as a string), so every value arrives with its type.
+ * Numbers are written as PyYAML (YAML 1.1) reads them: a float always has a '.', and an exponent a
+ * sign (`0.00002`, `1.0e-7`; PyYAML reads `2e-5` as a string), so every value arrives with its type.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { modelConfigs, type NfConfig } from '@nf/models';
@@ -119,7 +119,7 @@ export function timmModel(modelName: string, config: NfConfig): TimmModel {
   return best!;
 }
 
-/** A float as PyYAML reads one: '1.0', '0.00125', '2.0e-05'. */
+/** A float as PyYAML reads one: '1.0', '0.00125', '1.0e-7'. */
 export function pyFloat(x: number): string {
   if (Number.isNaN(x)) return '.nan';
   if (!Number.isFinite(x)) return x > 0 ? '.inf' : '-.inf';
