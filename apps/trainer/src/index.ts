@@ -14,3 +14,6 @@ export { loadInferenceModel, modelFolder, type InferenceModel } from './inferenc
 export { evaluateFolder, evalFolder, formatFolderEval, type FolderEvalReport, type FolderEvalOptions, type ClassAccuracy } from './eval-command.js';
 export { predictImages, formatPrediction, type PredictResult, type PredictOptions, type Prediction } from './predict.js';
 export { imagePaths, type ImageEntry, type ImagePathLimits } from './image-paths.js';
+export { loadPretrained, weightsFormat, type PretrainedResult, type WeightsFormat } from './pretrained.js';
+export { exportTimm, writeTimmExport, type TimmExport, type ExportSource } from './export-timm.js';
+export { timmRecipe, timmModel, renderYaml, TIMM_COMMIT, TIMM_MODELS, type TimmModel, type YamlEntry, type RecipeContext } from './timm-args.js';
