@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SMALL_RUN, metricRows, tempDirs } from '../test/runs.js';
+import { CONFIG_KEYS } from './train-config.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const built = existsSync(cli);
@@ -41,6 +42,13 @@ describe.skipIf(!built)('nf-train bin (needs `pnpm build` first)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(out);
     expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('--help names every config key (as a flag, kebab-case)', () => {
+    const help = run(['--help'], tempDir()).stdout;
+    const missing = [...CONFIG_KEYS].filter((k) => k !== 'modelOverrides').map((k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).filter((flag) => !new RegExp(`(^|[\\s,(])${flag}\\b`).test(help));
+    expect(missing).toEqual([]);
+    expect(help).toContain('modelOverrides');
   });
 
   it.each([

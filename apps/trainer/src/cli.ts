@@ -28,7 +28,9 @@ declare const __NF_TRAIN_VERSION__: string | undefined;
 const KEYS_HELP = `Keys (flags in kebab-case, config files in camelCase):
   model, epochs, batch-size, accumulation, lr, warmup-epochs, momentum, nesterov (true|false), weight-decay, clipping,
   label-smoothing, ema-decay, seed, backend (auto|tensorflow-gpu|tensorflow|webgpu|wasm|cpu),
-  workers (data-parallel threads on cpu/wasm, 0 = one per core), out, data, dataset,
+  workers (data-parallel threads on cpu/wasm, 0 = one per core), out, data, dataset (fashion-mnist|cifar10|synthetic|folder),
+  val-split (folders: share of each class held out, 0 = DIR has train/ and val/), data-workers (folders: decoding threads, default 1),
+  rand-augment-layers (folders, 0 = off), rand-augment-magnitude (0–10 scale),
   checkpoint-every (epochs), checkpoint-minutes (within an epoch, default 10, 0 = off), checkpoint-steps (0 = off),
   keep-checkpoints, on-nan (stop|skip), max-steps, eval-limit,
   random-shift (pixels, 0 = off), mixup (Beta α, 0 = off), cutmix (Beta α, 0 = off), mixup-prob (default 1), mixup-switch-prob (CutMix share when both on, default 0.5)
