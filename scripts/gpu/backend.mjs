@@ -1,6 +1,6 @@
 /**
  * Shared by the GPU bench scripts: loads tfjs and the @nf packages from NF_APP_DIR (resolve.mjs),
- * sets the backend (webgpu the way apps/trainer/src/load-backend.ts does it: the Dawn GPU before
+ * sets the backend (webgpu the way apps/trainer/src/step/load-backend.ts does it: the Dawn GPU before
  * the backend's import), and collects WebGPU device errors, which tfjs otherwise only prints
  * (a rejected kernel or an allocation over the device's limits leaves garbage, not an exception).
  */

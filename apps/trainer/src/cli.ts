@@ -6,21 +6,21 @@
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { countMacs, countParams, configOf, loadModel } from '@nf/models';
-import { COMMANDS, parseArgs, usageOf, type Command, type ParsedArgs } from './cli-args.js';
-import { resolveConfig, PRESETS, type TrainConfig } from './train-config.js';
-import { resumeTarget, resumedConfig } from './resume.js';
+import { COMMANDS, parseArgs, usageOf, type Command, type ParsedArgs } from './cli/cli-args.js';
+import { resolveConfig, PRESETS, type TrainConfig } from './config/train-config.js';
+import { resumeTarget, resumedConfig } from './checkpoints/resume.js';
 import { TrainerError, oneLine, quote } from './errors.js';
-import { readConfigFile } from './config-file.js';
-import { loadBackend } from './load-backend.js';
+import { readConfigFile } from './config/config-file.js';
+import { loadBackend } from './step/load-backend.js';
 import { train } from './train.js';
-import { loadTrainingData } from './dataset.js';
-import { evaluateAsync } from './evaluate.js';
-import { exportModel } from './export-model.js';
-import { exportTimm } from './export-timm.js';
-import { checkpointModel, runSpp, tableModel } from './spp.js';
-import { loadInferenceModel } from './inference-model.js';
-import { evalFolderCommand } from './eval-command.js';
-import { predictCommand } from './predict.js';
+import { loadTrainingData } from './data/dataset.js';
+import { evaluateAsync } from './model/evaluate.js';
+import { exportModel } from './model/export-model.js';
+import { exportTimm } from './model/export-timm.js';
+import { checkpointModel, runSpp, tableModel } from './report/spp.js';
+import { loadInferenceModel } from './model/inference-model.js';
+import { evalFolderCommand } from './cli/eval-command.js';
+import { predictCommand } from './cli/predict.js';
 
 /** The package version, set by the build (tsup `define`). */
 declare const __NF_TRAIN_VERSION__: string | undefined;

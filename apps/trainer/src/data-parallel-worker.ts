@@ -6,11 +6,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { parentPort } from 'node:worker_threads';
 import { createModel } from '@nf/models';
-import { loadBackend, type BackendName } from './load-backend.js';
-import type { WorkerInit, WorkerReply, WorkerStep } from './data-parallel.js';
-import { flatOffsets } from './flat-layout.js';
-import { readFloat32Into } from './host-io.js';
-import { namedWeights, partialGradients } from './train-step.js';
+import { loadBackend, type BackendName } from './step/load-backend.js';
+import type { WorkerInit, WorkerReply, WorkerStep } from './step/data-parallel.js';
+import { flatOffsets } from './step/flat-layout.js';
+import { readFloat32Into } from './step/host-io.js';
+import { namedWeights, partialGradients } from './step/train-step.js';
 
 interface Replica {
   model: tf.LayersModel;

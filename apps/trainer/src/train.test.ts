@@ -4,9 +4,9 @@ import '@nf/wasm-kernels';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from './train-config.js';
+import { resolveConfig } from './config/train-config.js';
 import { train } from './train.js';
-import { loadBackend } from './load-backend.js';
+import { loadBackend } from './step/load-backend.js';
 import { SMALL_RUN, tempDirs, trainLosses } from '../test/runs.js';
 
 const outDir = tempDirs('train');

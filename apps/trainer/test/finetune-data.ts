@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { haikuToOurs, type NamedArray } from '@nf/models';
-import { resolveConfig, type TrainConfig } from '../src/train-config.js';
+import { resolveConfig, type TrainConfig } from '../src/config/train-config.js';
 
 const COLOURS: Array<[number, number, number]> = [
   [220, 40, 40],

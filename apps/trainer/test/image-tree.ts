@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { resolveConfig, type TrainConfig } from '../src/train-config.js';
+import { resolveConfig, type TrainConfig } from '../src/config/train-config.js';
 
 export const CLASSES = ['cat', 'dog', 'fox'];
 const COLOURS: Record<string, [number, number, number]> = { cat: [220, 40, 40], dog: [40, 200, 40], fox: [40, 40, 220] };
