@@ -122,12 +122,15 @@ describe('nf-train predict (a tiny model trained on an image folder, wasm)', () 
     expect(reference.map((r) => r.file)).toEqual(args);
     expect(reference.map((r) => (r.error === undefined ? 'ok' : r.error.split(' (')[0]))).toEqual(['cannot decode', 'ok', 'cannot decode', 'cannot read', 'cannot decode', 'cannot decode', 'ok', 'cannot decode', 'cannot decode']);
     const before = tf.memory().numTensors;
+    // libvips appends whatever its (process-wide) error buffer holds to a decode error, so the text after
+    // the reason's first clause varies from run to run: results are compared up to it.
+    const stable = (rows: typeof reference) => rows.map((r) => (r.error === undefined ? r : { ...r, error: r.error.split(':')[0] }));
     for (const [batchSize, workers] of [
       [1, 0],
       [2, 0],
       [2, 1],
     ] as const) {
-      expect(await collect(m, entries, { batchSize, workers })).toEqual(reference);
+      expect(stable(await collect(m, entries, { batchSize, workers }))).toEqual(stable(reference));
     }
     const one = await collect(m, entries, { topK: 1 });
     expect(one[1]!.top).toEqual([reference[1]!.top![0]]);
