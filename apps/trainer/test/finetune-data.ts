@@ -9,7 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { haikuToOurs, type NamedArray } from '@nf/models';
-import { resolveConfig, type TrainConfig } from '../src/config/train-config.js';
+import type { TrainConfig } from '../src/config/train-config.js';
+import { tinyFolderRun } from './image-tree.js';
 
 const COLOURS: Array<[number, number, number]> = [
   [220, 40, 40],
@@ -50,22 +51,7 @@ export async function writeDataset(root: string, classes: readonly string[], per
 export const TIMM_TINY = { depths: [1, 1, 1, 1], channels: [16, 32, 64, 128], groupSize: 8, stemChannels: 16, numFeatures: 128 };
 
 /** A 'finetune' run of the tiny overlay at 32×32 on `data`: batch 4, 2 epochs, one thread, one data worker. */
-export function tinyFinetune(data: string, out: string, extra: Record<string, unknown> = {}): TrainConfig {
-  return resolveConfig('finetune', [
-    {
-      data,
-      out,
-      batchSize: 4,
-      epochs: 2,
-      workers: 1,
-      dataWorkers: 1,
-      evalLimit: 0,
-      modelOverrides: { ...TIMM_TINY, dropRate: 0, trainSize: 32, testSize: 32 },
-      ...extra,
-    },
-    'test',
-  ]);
-}
+export const tinyFinetune = (data: string, out: string, extra: Record<string, unknown> = {}): TrainConfig => tinyFolderRun('finetune', TIMM_TINY, data, out, extra);
 
 /** DeepMind's (haiku) name of one of our weights ('stages.1.0.conv2/kernel' → 'NFNet/~/nf_block_1/~/conv1/w'), checked by haikuToOurs. */
 export function haikuName(ours: string, depths: readonly number[]): string {

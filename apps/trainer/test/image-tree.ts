@@ -55,23 +55,20 @@ export async function writeTree(root: string, per: number, classes = CLASSES): P
 /** A corrupt JPEG (a header, then garbage). */
 export const BROKEN_JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 1, 2, 3]);
 
-/** A tiny NFNet at 32×32 on the image folder `data` ('images' preset), wasm-sized: batch 4, 2 epochs, one data worker. */
-export function tinyImageConfig(data: string, out: string, extra: Record<string, unknown> = {}): TrainConfig {
-  return resolveConfig('images', [
-    {
-      data,
-      out,
-      batchSize: 4,
-      epochs: 2,
-      workers: 1,
-      dataWorkers: 1,
-      evalLimit: 0,
-      modelOverrides: { depths: [1, 1, 1, 1], channels: [8, 16, 16, 16], stemChannels: 8, groupSize: 8, numFeatures: 16, dropRate: 0, trainSize: 32, testSize: 32 },
-      ...extra,
-    },
+/**
+ * A wasm-sized run of `preset` on the image folder `data` at 32×32: batch 4, 2 epochs, one thread, one data
+ * worker, no dropout, the given model overlay.
+ */
+export function tinyFolderRun(preset: string, overlay: Record<string, unknown>, data: string, out: string, extra: Record<string, unknown> = {}): TrainConfig {
+  return resolveConfig(preset, [
+    { data, out, batchSize: 4, epochs: 2, workers: 1, dataWorkers: 1, evalLimit: 0, modelOverrides: { ...overlay, dropRate: 0, trainSize: 32, testSize: 32 }, ...extra },
     'test',
   ]);
 }
+
+/** A tiny NFNet at 32×32 on the image folder `data` ('images' preset). */
+export const tinyImageConfig = (data: string, out: string, extra: Record<string, unknown> = {}): TrainConfig =>
+  tinyFolderRun('images', { depths: [1, 1, 1, 1], channels: [8, 16, 16, 16], stemChannels: 8, groupSize: 8, numFeatures: 16 }, data, out, extra);
 
 /** With `tinyImageConfig`: 10 epochs that learn the colours (val loss ~0.75 vs ln 3), so that predictions have margins. */
 export const LEARNS = { epochs: 10, lr: 0.4, emaDecay: 0, randAugmentLayers: 0, weightDecay: 0 } as const;

@@ -6,7 +6,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
+import { TrainerError } from '../src/errors.js';
 
 /** A factory of fresh temporary folders (prefix `nf-<name>-`), all removed after the calling file's tests. */
 export function tempDirs(name: string): () => string {
@@ -37,3 +38,14 @@ export function metricRows(dir: string): Array<{ kind: string; step: number; los
 
 /** The training losses of a run folder, in step order. */
 export const trainLosses = (dir: string): number[] => metricRows(dir).filter((r) => r.kind === 'train').map((r) => r.loss);
+
+/** The error a promise rejects with, checked to be a one-line TrainerError. */
+export async function trainerRejection(p: Promise<unknown>): Promise<TrainerError> {
+  const e = await p.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  expect(e).toBeInstanceOf(TrainerError);
+  expect((e as Error).message).not.toMatch(/\n/);
+  return e as TrainerError;
+}

@@ -8,9 +8,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig, type TrainConfig } from '../config/train-config.js';
 import { train } from '../train.js';
-import { TrainerError } from '../errors.js';
 import { LOCK_FILE } from './out-dir.js';
-import { SMALL_RUN, metricRows, tempDirs, trainLosses } from '../../test/runs.js';
+import { SMALL_RUN, metricRows, tempDirs, trainLosses, trainerRejection } from '../../test/runs.js';
 import { RESUMABLE_KEYS, checkResumeConfig, resumeTarget, resumedConfig, truncateMetrics } from './resume.js';
 
 const outDir = tempDirs('resume');
@@ -22,15 +21,7 @@ const rows = metricRows;
 const losses = trainLosses;
 const step = (n: number) => `step-${String(n).padStart(8, '0')}`;
 
-async function rejection(p: Promise<unknown>): Promise<TrainerError> {
-  const e = await p.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(e).toBeInstanceOf(TrainerError);
-  expect((e as Error).message).not.toMatch(/\n/);
-  return e as TrainerError;
-}
+const rejection = trainerRejection;
 
 describe('resume: the run keeps its configuration', () => {
   it('checkResumeConfig lists every key that may not change, in one line; resumable keys pass', () => {

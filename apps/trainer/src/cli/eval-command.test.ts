@@ -16,8 +16,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateFolder, formatFolderEval, type FolderEvalReport } from './eval-command.js';
 import { loadInferenceModel, type InferenceModel } from '../model/inference-model.js';
 import { train } from '../train.js';
-import { TrainerError } from '../errors.js';
-import { metricRows, tempDirs } from '../../test/runs.js';
+import { metricRows, tempDirs, trainerRejection } from '../../test/runs.js';
 import { BROKEN_JPEG, CLASSES, LEARNS, tinyImageConfig, writeTree } from '../../test/image-tree.js';
 
 const tempDir = tempDirs('eval');
@@ -38,15 +37,7 @@ async function withModel<T>(target: string, use: (m: InferenceModel) => Promise<
   }
 }
 
-async function rejection(p: Promise<unknown>): Promise<TrainerError> {
-  const e = await p.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(e).toBeInstanceOf(TrainerError);
-  expect((e as Error).message).not.toMatch(/\n/);
-  return e as TrainerError;
-}
+const rejection = trainerRejection;
 
 const sum = (rows: number[][]) => rows.flat().reduce((a, b) => a + b, 0);
 
