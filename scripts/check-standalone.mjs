@@ -6,7 +6,7 @@
  *   node scripts/check-standalone.mjs -- CMD ARGS…    static check, then CMD under the runtime guard
  *
  * Static check: every tracked source, script and config file (not Markdown) is searched for relative
- * paths that climb out of the repository from the file's own folder (`../../../../shared/x`), for
+ * paths that climb out of the repository from the file's own folder (`../../../../<sibling>/x`), for
  * paths into a sibling `shared/` folder, and for absolute paths under /work. Runtime check: CMD runs
  * with scripts/standalone-guard.cjs preloaded into every Node process (NODE_OPTIONS), which fails and
  * records any file-system access to the repository's parent folder outside the repository; the check
