@@ -156,8 +156,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'eval') {
     const dir = args.positional[0] ?? path.join(config.out, 'model');
     const model = await loadModel(dir);
-    const sized = configOf(config.model as never, config.modelOverrides);
-    const { test } = await loadTrainingData(config, { trainSize: sized.trainSize, testSize: sized.testSize, channels: sized.inChannels === 1 ? 1 : 3 }, info);
+    const { test } = await loadTrainingData(config, info);
     const r = await evaluateAsync(model, test, 256, args.commandFlags.limit ?? config.evalLimit);
     if (args.commandFlags.json) {
       console.log(JSON.stringify({ model: dir, images: r.labels.length, top1: r.accuracy, ...(r.top5 !== undefined ? { top5: r.top5 } : {}), loss: r.loss, confusion: r.confusion }));

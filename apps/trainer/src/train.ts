@@ -81,9 +81,7 @@ async function trainIn(out: string, config: TrainConfig, options: TrainOptions, 
   const ckptDir = path.join(out, 'checkpoints');
   if (!options.resume) await claimForFreshRun(out, options.overwrite ?? false, log);
   // Image folders are read at the model's own sizes (train and test); preset datasets at theirs.
-  const sized = configOf(config.model as never, config.modelOverrides);
-  const channels = sized.inChannels === 1 ? 1 : 3;
-  const { train: trainSet, test: testSet } = await loadTrainingData(config, { trainSize: sized.trainSize, testSize: sized.testSize, channels }, log);
+  const { train: trainSet, test: testSet } = await loadTrainingData(config, log);
   if (trainSet.size < config.batchSize) {
     throw new TrainerError(
       'BAD_DATASET',

@@ -3,7 +3,7 @@
  * narrow model on the synthetic set (short runs, dropout on so that its masks must be reproduced), and
  * the training losses a run recorded.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect } from 'vitest';
@@ -48,4 +48,14 @@ export async function trainerRejection(p: Promise<unknown>): Promise<TrainerErro
   expect(e).toBeInstanceOf(TrainerError);
   expect((e as Error).message).not.toMatch(/\n/);
   return e as TrainerError;
+}
+
+/**
+ * Whether the built files a test runs exist. Locally a missing build skips those tests (run `pnpm build`);
+ * under CI (turbo builds before testing) it is an error, so that a wrong path can never skip them silently.
+ */
+export function built(...files: string[]): boolean {
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length > 0 && process.env.CI) throw new Error(`built files missing under CI: ${missing.join(', ')}; the test's path or the build is wrong.`);
+  return missing.length === 0;
 }

@@ -8,11 +8,11 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SMALL_RUN, metricRows, tempDirs } from '../../test/runs.js';
+import { SMALL_RUN, metricRows, tempDirs, built } from '../../test/runs.js';
 import { CONFIG_KEYS } from '../config/train-config.js';
 
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
-const built = existsSync(cli);
+const isBuilt = built(cli);
 const tempDir = tempDirs('cli');
 
 function run(args: string[], cwd: string) {
@@ -22,7 +22,7 @@ function run(args: string[], cwd: string) {
 
 const losses = (dir: string) => metricRows(dir).filter((r) => r.kind === 'train');
 
-describe.skipIf(!built)('nf-train bin (needs `pnpm build` first)', () => {
+describe.skipIf(!isBuilt)('nf-train bin (needs `pnpm build` first)', () => {
   it.each([
     [['train', '-h'], /^nf-train train \[options\]\n/],
     [['train', '--help'], /^nf-train train \[options\]\n/],

@@ -9,19 +9,19 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import '@nf/wasm-kernels';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateFolder, formatFolderEval, type FolderEvalReport } from './eval-command.js';
 import { loadInferenceModel, type InferenceModel } from '../model/inference-model.js';
 import { train } from '../train.js';
-import { metricRows, tempDirs, trainerRejection } from '../../test/runs.js';
+import { metricRows, tempDirs, trainerRejection, built } from '../../test/runs.js';
 import { BROKEN_JPEG, CLASSES, LEARNS, tinyImageConfig, writeTree } from '../../test/image-tree.js';
 
 const tempDir = tempDirs('eval');
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
-const built = existsSync(cli);
+const isBuilt = built(cli);
 
 function bin(args: string[], cwd: string) {
   const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
@@ -147,7 +147,7 @@ describe('nf-train eval --data (a tiny model trained on an image folder, wasm)',
     expect(e.message).toMatch(/^'.*' holds no model\.json, nor model\/model\.json; give a saved model folder/);
   });
 
-  describe.skipIf(!built)('the bin (needs `pnpm build` first)', () => {
+  describe.skipIf(!isBuilt)('the bin (needs `pnpm build` first)', () => {
     it('text and --json: the same top-1 as training; the unreadable image on stderr, one line', () => {
       const cwd = tempDir();
       const text = bin(['eval', run, '--data', data, '--backend', 'wasm'], cwd);

@@ -12,7 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@nf/wasm-kernels';
 import { decodeImage, evalTransform, normalize } from '@nf/data';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,12 +21,12 @@ import { loadInferenceModel, type InferenceModel } from '../model/inference-mode
 import { predictCommand, predictImages, type PredictResult } from './predict.js';
 import { train } from '../train.js';
 import { TrainerError } from '../errors.js';
-import { tempDirs } from '../../test/runs.js';
+import { tempDirs, built } from '../../test/runs.js';
 import { BROKEN_JPEG, CLASSES, LEARNS, tinyImageConfig, writeImage, writeTree } from '../../test/image-tree.js';
 
 const tempDir = tempDirs('predict');
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
-const built = existsSync(cli);
+const isBuilt = built(cli);
 
 function bin(args: string[], cwd: string) {
   const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
@@ -174,7 +174,7 @@ describe('nf-train predict (a tiny model trained on an image folder, wasm)', () 
     expect(await imagePaths([empty])).toEqual([{ file: empty, error: expect.stringMatching(/^no image files \(\.jpg, \.jpeg, \.png/) }]);
   });
 
-  describe.skipIf(!built)('the bin (needs `pnpm build` first)', () => {
+  describe.skipIf(!isBuilt)('the bin (needs `pnpm build` first)', () => {
     it('text, --top-k and --json; exit 1 when nothing could be classified', () => {
       const cwd = tempDir();
       const text = bin(['predict', run, photos, '--top-k', '2', '--backend', 'wasm'], cwd);

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { cifar, fashionMnist, Rng, syntheticImage, syntheticImages, type DataSource } from '@nf/data';
+import { configOf } from '@nf/models';
 import type { TrainConfig } from '../config/train-config.js';
 import { loadFolderDatasets } from './folder-dataset.js';
 import type { Pixels } from '../report/report-images.js';
@@ -222,16 +223,19 @@ export async function loadDatasets(name: 'fashion-mnist' | 'cifar10' | 'syntheti
 }
 
 /**
- * The train and test sets of a configuration: a preset dataset in memory, or an image folder streamed
- * through @nf/data's workers at the model's train and test sizes (`sizes`).
+ * The train and test sets of a configuration: a preset dataset in memory at its own size, or an image
+ * folder streamed through @nf/data's workers at the model's train and test sizes and channels.
  */
-export async function loadTrainingData(config: TrainConfig, sizes: { trainSize: number; testSize: number; channels: 1 | 3 }, log: (line: string) => void): Promise<{ train: Dataset; test: Dataset }> {
+export async function loadTrainingData(config: TrainConfig, log: (line: string) => void): Promise<{ train: Dataset; test: Dataset }> {
   if (config.dataset !== 'folder') return loadDatasets(config.dataset, config.data, config.seed);
+  const sized = configOf(config.model as never, config.modelOverrides);
   return loadFolderDatasets({
     dir: config.data!,
     valSplit: config.valSplit,
     seed: config.seed,
-    ...sizes,
+    trainSize: sized.trainSize,
+    testSize: sized.testSize,
+    channels: sized.inChannels === 1 ? 1 : 3,
     randAugment: { layers: config.randAugmentLayers, magnitude: config.randAugmentMagnitude },
     workers: config.dataWorkers,
     log,

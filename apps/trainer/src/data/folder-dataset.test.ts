@@ -13,7 +13,6 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { folderSources, splitSource } from './folder-dataset.js';
 import { train } from '../train.js';
-import { TrainerError } from '../errors.js';
 import { metricRows, tempDirs, trainLosses } from '../../test/runs.js';
 import { BROKEN_JPEG, CLASSES, tinyImageConfig, writeTree } from '../../test/image-tree.js';
 

@@ -84,13 +84,7 @@ export function splitSource(source: DataSource, share: number, seed: number): { 
   byClass.forEach((members, label) => {
     const n = members.length;
     const take = n < 2 ? 0 : Math.min(n - 1, Math.max(1, Math.round(n * share)));
-    const rng = new Rng(hashSeed(seed, 0x5eed, label));
-    const pool = [...members];
-    for (let k = 0; k < take; k++) {
-      const j = k + Math.floor(rng.next() * (n - k));
-      [pool[k], pool[j]] = [pool[j]!, pool[k]!];
-      held.add(pool[k]!);
-    }
+    for (const i of draw(members, take, new Rng(hashSeed(seed, 0x5eed, label)))) held.add(i);
   });
   const all = Array.from({ length: source.size }, (_, i) => i);
   return {
@@ -176,15 +170,19 @@ export function folderDataset(
   };
 }
 
-/** `k` of `n` indices drawn with a fixed seed, in increasing order. */
-function sample(n: number, k: number): number[] {
-  const rng = new Rng(hashSeed(0x5a3b1e));
-  const pool = Array.from({ length: n }, (_, i) => i);
+/** `k` of `items` drawn without replacement by `rng` (the first k steps of a Fisher–Yates shuffle), in draw order. */
+function draw<T>(items: readonly T[], k: number, rng: Rng): T[] {
+  const pool = [...items];
   for (let i = 0; i < k; i++) {
-    const j = i + Math.floor(rng.next() * (n - i));
+    const j = i + Math.floor(rng.next() * (pool.length - i));
     [pool[i], pool[j]] = [pool[j]!, pool[i]!];
   }
-  return pool.slice(0, k).sort((a, b) => a - b);
+  return pool.slice(0, k);
+}
+
+/** `k` of `n` indices drawn with a fixed seed, in increasing order. */
+function sample(n: number, k: number): number[] {
+  return draw(Array.from({ length: n }, (_, i) => i), k, new Rng(hashSeed(0x5a3b1e))).sort((a, b) => a - b);
 }
 
 /** Train and evaluation datasets of an image folder at the model's sizes. */

@@ -20,7 +20,7 @@ import { loadPretrained } from './pretrained.js';
 import { pyFloat, timmModel } from './timm-args.js';
 import { resolveConfig } from '../config/train-config.js';
 import { train } from '../train.js';
-import { tempDirs } from '../../test/runs.js';
+import { tempDirs, built } from '../../test/runs.js';
 import { TIMM_TINY, tinyFinetune, writeDataset } from '../../test/finetune-data.js';
 
 const FIXTURES = new URL('../../../../fixtures/timm/', import.meta.url);
@@ -151,7 +151,7 @@ describe('nf-train export --format timm', () => {
     for (const key of Object.keys(args)) expect(TIMM_TRAIN_DESTS.has(key), key).toBe(true);
   }, 180_000);
 
-  describe.skipIf(!existsSync(cli))('through the bin (needs `npx tsup` first)', () => {
+  describe.skipIf(!built(cli))('through the bin (needs `npx tsup` first)', () => {
     let data = '';
     let run = '';
     beforeAll(async () => {

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,13 +16,14 @@ import { syntheticImage } from '@nf/data';
 import { loadDatasets } from '../data/dataset.js';
 import { datasetNormalization, trainedModelMetadata } from './model-metadata.js';
 import { resolveConfig } from '../config/train-config.js';
-import { tempDirs } from '../../test/runs.js';
+import { tempDirs, built } from '../../test/runs.js';
 
-const appDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+// This file is apps/trainer/src/model/model-metadata.test.ts.
+const appDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const nfTrain = path.join(appDir, 'dist', 'cli.js');
 const nfSpp = path.join(path.dirname(createRequire(import.meta.url).resolve('@nf/signal-prop/package.json')), 'bin', 'nf-spp.js');
 const repoRoot = path.resolve(appDir, '..', '..');
-const built = existsSync(nfTrain) && existsSync(path.join(path.dirname(nfSpp), '..', 'dist', 'cli.js'));
+const isBuilt = built(nfTrain, path.join(path.dirname(nfSpp), '..', 'dist', 'cli.js'));
 const tempDir = tempDirs('metadata');
 
 function run(bin: string, args: string[], cwd: string) {
@@ -55,7 +56,7 @@ describe('the metadata of a trained model', () => {
   });
 });
 
-describe.skipIf(!built)('nf-train train → nf-spp model.json (needs `pnpm build` first)', () => {
+describe.skipIf(!isBuilt)('nf-train train → nf-spp model.json (needs `pnpm build` first)', () => {
   let dir = '';
   let model = '';
   beforeAll(() => {

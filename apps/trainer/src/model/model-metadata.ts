@@ -1,8 +1,8 @@
 /**
  * What a model saved by nf-train records for the tools that load it later (nf-spp, an app that
  * classifies images), through @nf/models' saveModel into model.json's `userDefinedMetadata.nf`: the
- * image size it was trained and tested at (the dataset's own: the trainer does not resize), its
- * channels, class names and the input normalization its training images had, the dataset and the model.
+ * image sizes it was trained and tested at (a preset dataset's own, or the model's for image folders),
+ * its channels, class names and the input normalization its training images had, the dataset and the model.
  */
 import { NORMALIZATION, syntheticImages, type Normalization } from '@nf/data';
 import type { ModelMetadataInput } from '@nf/models';
@@ -22,20 +22,16 @@ export function datasetNormalization(dataset: string): Normalization | undefined
   return undefined;
 }
 
-/**
- * The metadata of a model trained by `config` on `train` and evaluated on `test`. The normalization
- * is the dataset's own when it carries one (`normalization`), else the preset table's; without
- * either it is left out rather than guessed.
- */
+/** The metadata of a model trained by `config` on `train` and evaluated on `test` (normalization: the training set's). */
 export function trainedModelMetadata(config: TrainConfig, train: Dataset, test: Dataset): ModelMetadataInput {
   const [h, w, c] = train.shape;
-  const n = (train as Dataset & { normalization?: Normalization }).normalization ?? datasetNormalization(config.dataset);
+  const n = train.normalization;
   return {
     trainSize: [h, w],
     testSize: [test.shape[0], test.shape[1]],
     channels: c,
     classNames: [...train.classNames],
-    ...(n ? { normalization: { mean: [...n.mean], std: [...n.std] } } : {}),
+    normalization: { mean: [...n.mean], std: [...n.std] },
     dataset: config.dataset,
     model: config.model,
   };
