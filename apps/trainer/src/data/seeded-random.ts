@@ -4,7 +4,7 @@
  * Math.random replaced by a PRNG seeded from (run seed, step) makes model initialisation and every
  * training step reproducible — so a resumed run draws exactly the masks the uninterrupted one did.
  */
-import { seededUniform } from './dataset.js';
+import { seededUniform } from './raster-dataset.js';
 
 export function withSeed<T>(seed: number, work: () => T): T {
   const original = Math.random;

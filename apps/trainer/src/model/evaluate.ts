@@ -5,7 +5,7 @@
  * Both share everything but the read: one read-back per batch.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Dataset, RasterDataset } from '../data/dataset.js';
+import type { Dataset, RasterDataset } from '../data/raster-dataset.js';
 import { lossOf } from '../step/train-step.js';
 
 export interface EvalResult {
