@@ -122,6 +122,31 @@ describe('createModel details (cpu)', () => {
     [bn, gn, nf].forEach((m) => m.dispose());
   }, 60_000);
 
+  it('ablation knobs: activationGamma replaces the activation gamma, weightStandardization false builds plain convs', () => {
+    const base = { channels: [16, 32, 48, 64], stemChannels: 16, groupSize: 8, numFeatures: 64, numClasses: 3 };
+    const x = tf.randomNormal([2, 28, 28, 1], 0, 1, 'float32', 7);
+    const scales = (m: tf.LayersModel) => m.layers.filter((l) => l.getClassName() === 'NfScaledActivation').map((l) => (l as unknown as { scale: number }).scale);
+    const nf = createModel('nfnet_tiny_mnist', base);
+    const g1 = createModel('nfnet_tiny_mnist', { ...base, activationGamma: 1 });
+    // DeepMind's GELU gamma 1.7015043497085571 (nfnet-facts) in every activation, or 1 when overridden.
+    expect(scales(nf).length).toBeGreaterThan(4);
+    expect(scales(nf)).toContain(1.7015043497085571);
+    const ratios = scales(g1).map((s, i) => scales(nf)[i]! / s);
+    for (const r of ratios) expect(r).toBeCloseTo(1.7015043497085571, 12);
+    const plain = createModel('nfnet_tiny_mnist', { ...base, weightStandardization: false });
+    const classes = (m: tf.LayersModel) => m.layers.map((l) => l.getClassName());
+    expect(classes(plain).filter((c) => c === 'WSConv2D')).toEqual([]);
+    expect(classes(plain).filter((c) => c === 'GroupedConv2D').length).toBe(classes(nf).filter((c) => c === 'WSConv2D').length);
+    expect(plain.countParams()).toBe(countParams(configOf('nfnet_tiny_mnist', { ...base, weightStandardization: false })));
+    // Same topology, different numbers: the plain net's output differs from the NFNet's at init.
+    const y1 = plain.predict(x) as tf.Tensor;
+    expect(Array.from(y1.dataSync()).every(Number.isFinite)).toBe(true);
+    expect(() => createModel('nfnet_tiny_mnist', { activationGamma: 0 })).toThrow(/activationGamma must be a finite number > 0/);
+    expect(() => createModel('nfnet_tiny_mnist', { weightStandardization: 'no' } as never)).toThrow(/weightStandardization must be true, false or undefined/);
+    tf.dispose([x, y1]);
+    [nf, g1, plain].forEach((m) => m.dispose());
+  });
+
   it('rejects unknown models and bad overrides with the field name', () => {
     expect(() => createModel('resnet_999' as ModelName)).toThrow(ModelsError);
     expect(() => createModel('resnet_999' as ModelName)).toThrow(/Unknown model 'resnet_999'; known: dm_nfnet_f0/);

@@ -23,7 +23,7 @@ type Sym = tfl.SymbolicTensor;
 export type NfOverrides = Partial<NfConfig>;
 
 /** NfConfig fields that may be absent from a table entry. */
-const OPTIONAL_FIELDS = ['stemChannels', 'groupSize', 'seRatio', 'stemStride', 'stageStrides'];
+const OPTIONAL_FIELDS = ['stemChannels', 'groupSize', 'seRatio', 'stemStride', 'stageStrides', 'activationGamma', 'weightStandardization'];
 
 export function configOf(nameOrConfig: ModelName | NfConfig, overrides: NfOverrides = {}): NfConfig {
   const base = resolveConfig(nameOrConfig);
@@ -39,9 +39,11 @@ export function createModel(nameOrConfig: ModelName | NfConfig, overrides: NfOve
   const config = configOf(nameOrConfig, overrides);
   const plan = stagePlan(config);
   const normalized = config.norm !== 'none';
-  const gamma = normalized ? 1 : gammaOf(config.activation);
-  const actGamma = config.gammaInAct ? gamma : 1;
-  const convGamma = config.gammaInAct ? 1 : gamma;
+  const gamma = normalized ? 1 : (config.activationGamma ?? gammaOf(config.activation));
+  // Without WS the convs are plain and cannot carry gamma: it goes in the activation then.
+  const gammaInAct = config.gammaInAct || config.weightStandardization === false;
+  const actGamma = gammaInAct ? gamma : 1;
+  const convGamma = gammaInAct ? 1 : gamma;
 
   const conv = (c: ConvPlan, x: Sym, opts: { gainZero?: boolean } = {}): Sym => {
     const common = {
@@ -55,6 +57,8 @@ export function createModel(nameOrConfig: ModelName | NfConfig, overrides: NfOve
     // Baselines: plain convs before batch norm; plain-WS convs before group norm (no bias, no gain).
     if (config.norm === 'batch') return new GroupedConv2D({ ...common, useBias: false, kernelInitializer: 'fanInNormal' }).apply(x) as Sym;
     if (config.norm === 'group') return new WSConv2D({ ...common, useBias: false, useGain: false, convention: 'plain' }).apply(x) as Sym;
+    // The ablation without weight standardization: a plain conv (fan-in normal init, bias), no gain.
+    if (config.weightStandardization === false) return new GroupedConv2D({ ...common, useBias: true, kernelInitializer: 'fanInNormal' }).apply(x) as Sym;
     return new WSConv2D({
       ...common,
       convention: config.wsConvention,

@@ -25,9 +25,11 @@ export function countParams(nameOrConfig: ModelName | NfConfig): number {
   const normalized = config.norm !== 'none';
   // Per channel: BN has gamma, beta and two moving statistics; GN gamma and beta.
   const perChannel = config.norm === 'batch' ? 4 : 2;
+  // Scaled WS convs carry a bias and a gain per output channel; the plain ones of the WS ablation a bias.
+  const perConv = config.weightStandardization === false ? 1 : 2;
   let n = 0;
   for (const c of allConvs(plan)) {
-    n += c.kernel * c.kernel * (c.inChannels / c.groups) * c.outChannels + (normalized ? 0 : 2 * c.outChannels); // w (+ bias, gain)
+    n += c.kernel * c.kernel * (c.inChannels / c.groups) * c.outChannels + (normalized ? 0 : perConv * c.outChannels); // w (+ bias, gain)
   }
   for (const b of plan.blocks) {
     if (b.se) n += 2 * b.se.channels * b.se.hidden + b.se.hidden + b.se.channels;

@@ -29,6 +29,18 @@ export interface NfConfig {
    * a stride-4 stem, otherwise 2.
    */
   readonly stageStrides?: readonly number[];
+  /**
+   * The activation's gamma (nfnet-facts: γ with E[(γ·g(z))²] = 1 for z ~ N(0, 1)); undefined = the
+   * activation's own (gammaOf). For experiments only: γ = 1 lets the signal shrink or grow through the
+   * network, which a signal-propagation plot shows.
+   */
+  readonly activationGamma?: number;
+  /**
+   * false: plain convolutions (fan-in normal init, bias, no standardization, no gain) in place of the
+   * Scaled WS ones, everything else the same: the ablation of Brock et al. 2021a §4, for experiments.
+   * undefined or true = Scaled WS (the NFNet).
+   */
+  readonly weightStandardization?: boolean;
   /** Channels per group in the 3×3 convs; undefined = no groups. */
   readonly groupSize?: number;
   /** Bottleneck width ratio: of the block output (ResNet/NFNet) or input (RegNet, `reg`). */
@@ -101,6 +113,8 @@ export function validateNfConfig(config: NfConfig, where = 'NfConfig'): NfConfig
   if (config.stageStrides !== undefined && !(Array.isArray(config.stageStrides) && config.stageStrides.length === config.depths.length && config.stageStrides.every((s) => s === 1 || s === 2))) {
     fail('stageStrides', `must list 1 or 2 for each of the ${config.depths.length} stages`, config.stageStrides);
   }
+  if (config.activationGamma !== undefined && !(Number.isFinite(config.activationGamma) && config.activationGamma > 0)) fail('activationGamma', 'must be a finite number > 0 or undefined', config.activationGamma);
+  if (config.weightStandardization !== undefined && typeof config.weightStandardization !== 'boolean') fail('weightStandardization', 'must be true, false or undefined', config.weightStandardization);
   if (config.groupSize !== undefined && !(Number.isInteger(config.groupSize) && config.groupSize > 0)) fail('groupSize', 'must be a positive integer or undefined', config.groupSize);
   if (!(config.bottleRatio > 0)) fail('bottleRatio', 'must be > 0', config.bottleRatio);
   if (!(config.widthFactor > 0)) fail('widthFactor', 'must be > 0', config.widthFactor);
