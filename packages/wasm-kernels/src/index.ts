@@ -9,3 +9,4 @@ export { depthwiseConv2dBackpropInputKernel } from './depthwise-conv2d-backprop-
 export { GELU_GRAD_KERNEL, GELU_KERNEL, geluGradKernel, geluKernel } from './gelu.js';
 export { SCALED_WS_GRAD_KERNEL, SCALED_WS_KERNEL, scaledWsGradKernel, scaledWsKernel, type ScaledWsAttrs } from './scaled-ws.js';
 export { copySlice, sliceKernel, splitVKernel } from './slice.js';
+export { relaxedSimdSupported, setSimdFlavour, simdFlavour, type SimdFlavour } from './simd-module.js';
