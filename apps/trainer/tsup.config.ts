@@ -4,7 +4,7 @@ import { defineConfig } from 'tsup';
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 export default defineConfig({
-  entry: ['src/cli.ts', 'src/index.ts', 'src/step.ts', 'src/data-parallel-worker.ts'],
+  entry: { cli: 'src/cli.ts', index: 'src/index.ts', step: 'src/step.ts', 'chart-axis': 'src/report/chart-axis.ts', 'data-parallel-worker': 'src/data-parallel-worker.ts' },
   format: ['esm'],
   dts: false,
   sourcemap: true,

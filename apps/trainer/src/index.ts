@@ -17,3 +17,4 @@ export { imagePaths, type ImageEntry, type ImagePathLimits } from './cli/image-p
 export { loadPretrained, weightsFormat, type PretrainedResult, type WeightsFormat } from './model/pretrained.js';
 export { exportTimm, writeTimmExport, type TimmExport, type ExportSource } from './model/export-timm.js';
 export { timmRecipe, timmModel, renderYaml, TIMM_COMMIT, TIMM_MODELS, type TimmModel, type YamlEntry, type RecipeContext } from './model/timm-args.js';
+export { encodePng } from './report/report-images.js';
