@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { countMacs, countParams, createModel, listModels, loadModel, modelMetadata, readSafetensors, saveModel, saveTimmCheckpoint } from '@nf/models';
+import { countMacs, countParams, createModel, listModels, loadModel, modelMetadata, readSafetensors, saveModel, saveTimmCheckpoint } from '@nf/models/node';
 
 await tf.setBackend('cpu');
 for (const name of ['dm_nfnet_f0', 'dm_nfnet_f6', 'nf_resnet50']) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, useBackend } from '../test/backends.js';
-import { configOf, countParams, createModel, listModels, loadModel, saveModel, ModelsError, NfResidual, stagePlan, type ModelName } from './index.js';
+import { configOf, countParams, createModel, listModels, loadModel, saveModel, ModelsError, NfResidual, stagePlan, type ModelName } from './node.js';
 
 /** Every family, shrunk so building and a forward pass take milliseconds. */
 const TINY = { depths: [1, 1, 1, 1], numClasses: 5 };

@@ -27,7 +27,7 @@ import {
   writeSafetensors,
   type ModelsErrorCode,
   type NamedArray,
-} from './index.js';
+} from './node.js';
 
 // ---------------------------------------------------------------------------------------------
 // Byte builders (independent of the readers).

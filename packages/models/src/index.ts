@@ -1,3 +1,7 @@
+/**
+ * @nf/models, for any environment tfjs runs in (browsers, workers, Node): no Node module is reached
+ * from here. Folders, paths and .npz archives are `@nf/models/node` (node.ts), which re-exports all of this.
+ */
 import './register.js';
 
 export { modelConfigs, listModels, type ModelName } from './model-configs.js';
@@ -10,9 +14,18 @@ export { SqueezeExcite } from './squeeze-excite.js';
 export { NfResidual } from './nf-residual.js';
 export { PaddedMaxPool } from './max-pool.js';
 export { ModelsError, isNfError, type ModelsErrorCode } from './errors.js';
-export { readSafetensors, writeSafetensors, type NamedArray, type Safetensors } from './safetensors.js';
-export { loadTimmCheckpoint, saveTimmCheckpoint, type LoadReport } from './timm-checkpoint.js';
-export { saveModel, loadModel, directorySaveHandler, directoryLoadHandler, type LoadModelOptions, type SaveModelOptions } from './model-io.js';
+export { readSafetensors, writeSafetensors, loadSafetensors, type NamedArray, type Safetensors } from './safetensors.js';
+export { loadTimmCheckpoint, saveTimmCheckpoint, type LoadReport, type TimmLoadOptions } from './timm-checkpoint.js';
+export {
+  saveModel,
+  loadModel,
+  modelLoadHandler,
+  type LoadModelOptions,
+  type SaveModelOptions,
+  type ModelSource,
+  type ModelFiles,
+} from './model-io.js';
+export type { ByteSource, FetchLike } from './byte-source.js';
 export {
   modelMetadata,
   MODEL_METADATA_KEY,
@@ -21,6 +34,5 @@ export {
   type ModelMetadataInput,
   type MetadataNormalization,
 } from './model-metadata.js';
-export { loadHaikuCheckpoint, haikuToOurs } from './haiku-checkpoint.js';
-export { readNpz } from './npz.js';
+export { haikuToOurs } from './haiku-names.js';
 export { DEFAULT_FILE_LIMITS, type FileLimits } from './file-limits.js';

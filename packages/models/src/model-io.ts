@@ -1,223 +1,58 @@
 /**
- * Save and load our models to a directory (model.json + one weight shard) in Node without
- * tfjs-node, through a tf.io handler over `fs`. Writes are atomic: the files go to a temporary
- * sibling directory, are fsynced, and the directory is renamed into place; an existing directory
- * is replaced only after the new one is complete. model.json carries the model's metadata
- * (`userDefinedMetadata.nf`, model-metadata.ts): sizes, channels, class names, normalization.
+ * Save and load our models anywhere tfjs runs, with their metadata (`userDefinedMetadata.nf`,
+ * model-metadata.ts): sizes, channels, class names, normalization. Saving goes through any tf.io
+ * handler or URL (`indexeddb://`, `localstorage://`, `downloads://`); loading reads what `saveModel`
+ * wrote — a model.json and its weight files — from a URL, from File/Blob objects or ArrayBuffers, or
+ * from a tfjs handler, as untrusted input with the same checks and limits as a folder in Node
+ * (model-json.ts; folders themselves are `@nf/models/node`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { mkdir, open, realpath, rename, rm, stat } from 'node:fs/promises';
-import path from 'node:path';
 import './register.js';
 import { planAllocation } from './allocation.js';
+import { blobName, fetchOk, isBlob, isFetchUrl, readBlob, readBody, type FetchLike } from './byte-source.js';
 import { ModelsError } from './errors.js';
 import { DEFAULT_FILE_LIMITS, limitOption } from './file-limits.js';
-import { checkSize, ioReason, readPlainFileInto, resolveInside, type PlainFile } from './plain-file.js';
-import { oneLine, quote } from './quote.js';
-import { elementCount } from './safetensors.js';
 import { checkModelMetadata, metadataForSave, MODEL_METADATA_KEY, MODEL_METADATA_VERSION, type ModelMetadataInput } from './model-metadata.js';
+import {
+  artifactsOf,
+  badModelJson,
+  checkGroupBytes,
+  checkModelJson,
+  checkWeightsPath,
+  isRecord,
+  MODEL_JSON,
+  outsideFolder,
+  parseModelJson,
+  planWeights,
+  type ModelJson,
+} from './model-json.js';
+import { oneLine, quote } from './quote.js';
 
-const MODEL_JSON = 'model.json';
-const WEIGHTS = 'weights.bin';
-
-async function writeSynced(file: string, data: Uint8Array | string): Promise<void> {
-  const handle = await open(file, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** A tf.io handler that writes model.json and weights.bin into `dir` atomically. */
-export function directorySaveHandler(dir: string): tf.io.IOHandler {
-  return {
-    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
-      const target = path.resolve(dir);
-      const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
-      await mkdir(temp, { recursive: true });
-      try {
-        const weightData = artifacts.weightData
-          ? new Uint8Array(Array.isArray(artifacts.weightData) ? tf.io.concatenateArrayBuffers(artifacts.weightData) : artifacts.weightData)
-          : new Uint8Array(0);
-        const json = {
-          modelTopology: artifacts.modelTopology,
-          format: artifacts.format,
-          generatedBy: artifacts.generatedBy,
-          convertedBy: artifacts.convertedBy,
-          ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
-          ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
-          weightsManifest: [{ paths: [WEIGHTS], weights: artifacts.weightSpecs ?? [] }],
-        };
-        await writeSynced(path.join(temp, WEIGHTS), weightData);
-        await writeSynced(path.join(temp, MODEL_JSON), JSON.stringify(json));
-        const old = `${target}.old-${process.pid}-${Date.now()}`;
-        const exists = await stat(target).then(() => true, () => false);
-        if (exists) await rename(target, old);
-        await rename(temp, target);
-        if (exists) await rm(old, { recursive: true, force: true });
-      } catch (e) {
-        await rm(temp, { recursive: true, force: true });
-        const reason = (e as NodeJS.ErrnoException)?.code ? ioReason(e) : oneLine((e as Error)?.message ?? String(e), 300);
-        throw new ModelsError('IO', `Cannot save the model to ${quote(target)}: ${reason}.`);
-      }
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    },
-  };
-}
-
-/** Limits of `loadModel` / `directoryLoadHandler` (README "Untrusted files"). */
+/** Limits of `loadModel` (SECURITY.md), and the `fetch` used for URLs. */
 export interface LoadModelOptions {
   /** The most bytes the weight files of the model.json may hold together. Default 4 GiB. */
   maxBytes?: number;
   /** The most bytes model.json may hold. Default 64 MiB. */
   maxModelJsonBytes?: number;
+  /** The `fetch` used for a URL (default the global one); pass your own to add headers or credentials. */
+  fetch?: FetchLike;
 }
 
-const SPEC_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
-const QUANTIZED_BYTES: Record<string, number> = { uint8: 1, uint16: 2, float16: 2 };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describe(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
-}
+/** File contents by file name, as `loadModel` takes them: model.json and the weight files it names. */
+export type ModelFiles = Readonly<Record<string, ArrayBuffer | Uint8Array | Blob>>;
 
 /**
- * A tf.io handler that reads a directory written by `saveModel` (or any tfjs layers-model.json with
- * its shards), as an untrusted folder: model.json and every weights path it names must be regular
- * files inside `dir` (no absolute paths, `..`, symbolic links leading out, devices or FIFOs); every
- * weight spec must have a known dtype and a shape of non-negative integers; the files of each manifest
- * group must hold exactly the bytes their specs need — checked from their sizes before anything is
- * read or allocated, and within `maxBytes` — and are then read into one buffer.
+ * What `loadModel` reads in the main entry:
+ * - a URL of model.json (`URL`, or an `http(s):`/`blob:`/`data:` string; a URL ending in `/` means its
+ *   model.json), the weight files beside it;
+ * - a tfjs URL such as `indexeddb://name` or `localstorage://name` (what `saveModel` wrote there);
+ * - File objects (a list or a `FileList`: the model.json — `model.json`, or the one `.json` — and its
+ *   weight files, e.g. from `<input type="file" multiple>` or a drop);
+ * - `ModelFiles`: `{ 'model.json': bytes, 'weights.bin': bytes }` (ArrayBuffer, Uint8Array or Blob);
+ * - any `tf.io.IOHandler` with a `load`.
  */
-export function directoryLoadHandler(dir: string, options: LoadModelOptions = {}): tf.io.IOHandler {
-  return {
-    async load(): Promise<tf.io.ModelArtifacts> {
-      const maxBytes = limitOption('maxBytes', options.maxBytes, DEFAULT_FILE_LIMITS.maxBytes);
-      const maxJson = limitOption('maxModelJsonBytes', options.maxModelJsonBytes, DEFAULT_FILE_LIMITS.maxModelJsonBytes);
-      const root = path.resolve(dir);
-      const file = path.join(root, MODEL_JSON);
-      const label = { what: 'a model from', hint: 'Pass a directory written by saveModel.' };
-      let realRoot: string;
-      try {
-        realRoot = await realpath(root);
-      } catch (e) {
-        throw new ModelsError('IO', `Cannot read a model from ${quote(file)}: ${ioReason(e)}. Pass a directory written by saveModel.`);
-      }
-      const bad: (why: string, hint?: string) => never = (why, hint = 'Pass a directory written by saveModel.') => {
-        throw new ModelsError('BAD_FILE', `${quote(file)}: ${why}. ${hint}`);
-      };
-
-      const jsonFile = await resolveInside(realRoot, MODEL_JSON, file, label, true);
-      checkSize(file, jsonFile.size, maxJson, 'maxModelJsonBytes');
-      planAllocation(jsonFile.size, 'model.json');
-      const jsonBytes = new Uint8Array(jsonFile.size);
-      await readPlainFileInto(jsonFile, jsonBytes, 0, label);
-      let json: unknown;
-      try {
-        json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(jsonBytes));
-      } catch {
-        return bad('is not valid UTF-8 JSON (truncated or damaged?)');
-      }
-      if (!isRecord(json)) return bad(`is not a tfjs layers model (a JSON object), received ${describe(json)}`);
-      const { modelTopology, weightsManifest, format, generatedBy, convertedBy, trainingConfig, userDefinedMetadata } = json;
-      if (!isRecord(modelTopology) || !Array.isArray(weightsManifest)) bad('is not a tfjs layers model (no modelTopology / weightsManifest)');
-      for (const [key, value] of Object.entries({ format, generatedBy, convertedBy })) {
-        if (value !== undefined && value !== null && typeof value !== 'string') bad(`has a ${key} that is ${describe(value)}, not a string`);
-      }
-      if (trainingConfig !== undefined && trainingConfig !== null && !isRecord(trainingConfig)) bad(`has a trainingConfig that is ${describe(trainingConfig)}, not an object`);
-      if (userDefinedMetadata !== undefined && userDefinedMetadata !== null && !isRecord(userDefinedMetadata)) bad(`has a userDefinedMetadata that is ${describe(userDefinedMetadata)}, not an object`);
-      if (isRecord(userDefinedMetadata) && userDefinedMetadata[MODEL_METADATA_KEY] !== undefined) {
-        checkModelMetadata(userDefinedMetadata[MODEL_METADATA_KEY], (field, why) => bad(`its metadata ${MODEL_METADATA_KEY}${field ? `.${field}` : ''} ${why}`), false);
-      }
-
-      // The specs and what each manifest group's files must hold, before any weights file is opened.
-      const specs: tf.io.WeightsManifestEntry[] = [];
-      const names = new Set<string>();
-      const groups: Array<{ paths: unknown[]; need: number }> = [];
-      let total = 0;
-      (weightsManifest as unknown[]).forEach((group, g) => {
-        if (!isRecord(group)) bad(`weightsManifest[${g}] is ${describe(group)}, not {paths, weights}`);
-        const { paths, weights } = group;
-        if (!Array.isArray(paths)) bad(`weightsManifest[${g}] has no paths list`);
-        if (!Array.isArray(weights)) bad(`weightsManifest[${g}] has no weights list`);
-        let need = 0;
-        for (const spec of weights as unknown[]) {
-          if (!isRecord(spec) || typeof spec.name !== 'string') bad(`weightsManifest[${g}] has a weight spec without a name: ${oneLine(JSON.stringify(spec) ?? String(spec), 200)}`);
-          const s = spec as Record<string, unknown> & { name: string };
-          const what = `weight ${quote(s.name)}`;
-          if (s.name === '__proto__') bad(`${what} has a name tfjs cannot hold`);
-          if (names.has(s.name)) bad(`${what} appears twice in the manifest`);
-          names.add(s.name);
-          const count = elementCount(s.shape);
-          if (count === undefined) bad(`${what} has shape ${oneLine(JSON.stringify(s.shape) ?? 'undefined', 200)}; expected non-negative integers`);
-          if (s.group !== undefined && typeof s.group !== 'string') bad(`${what} has a group that is not a string`);
-          let width = typeof s.dtype === 'string' ? SPEC_BYTES[s.dtype] : undefined;
-          if (width === undefined) bad(`${what} has dtype ${typeof s.dtype === 'string' ? quote(s.dtype) : describe(s.dtype)}; supported: float32, int32, bool, complex64`);
-          if (s.quantization !== undefined) {
-            const q = s.quantization;
-            width = isRecord(q) && typeof q.dtype === 'string' ? QUANTIZED_BYTES[q.dtype] : undefined;
-            if (width === undefined) bad(`${what} has an unsupported quantization; supported: uint8, uint16, float16`);
-          }
-          const bytes = count! * width!;
-          if (!Number.isSafeInteger(need + bytes)) bad(`${what} is too large to address`);
-          need += bytes;
-          specs.push(s as unknown as tf.io.WeightsManifestEntry);
-        }
-        total += need;
-        groups.push({ paths, need });
-      });
-      if (total > maxBytes) {
-        throw new ModelsError('TOO_LARGE', `${quote(file)}: its weight specs need ${total} bytes, over the limit of ${maxBytes} (maxBytes); pass a larger { maxBytes } if you trust the model.`);
-      }
-
-      // Every weights file: a regular file inside the folder, sized exactly as its group's specs need.
-      const weightsLabel = { what: 'weights file', hint: 'Pass a directory written by saveModel.' };
-      const seen = new Set<string>();
-      const files: PlainFile[] = [];
-      for (const [g, { paths, need }] of groups.entries()) {
-        const group: PlainFile[] = [];
-        for (const p of paths) {
-          const f = await resolveInside(realRoot, p, file, weightsLabel);
-          if (seen.has(f.path)) bad(`weights file ${quote(String(p))} is listed twice`);
-          seen.add(f.path);
-          group.push(f);
-        }
-        const held = group.reduce((n, f) => n + f.size, 0);
-        if (held !== need) {
-          const shown = group.length === 0 ? 'no weights file' : `weights file${group.length > 1 ? 's' : ''} ${group.map((f) => quote(f.path)).join(', ')}`;
-          bad(
-            `${shown} of weightsManifest[${g}] hold${group.length === 1 ? 's' : ''} ${held} bytes, but its weight specs need exactly ${need} (${held > need ? `${held - need} extra bytes` : `${need - held} bytes missing: truncated`})`,
-            'The weights do not belong to this model.json, or were damaged; save the model again.',
-          );
-        }
-        files.push(...group);
-      }
-      planAllocation(total, 'weights');
-      const weightData = new Uint8Array(total);
-      let at = 0;
-      for (const f of files) {
-        await readPlainFileInto(f, weightData, at, weightsLabel);
-        at += f.size;
-      }
-      return {
-        modelTopology,
-        weightSpecs: specs,
-        weightData: weightData.buffer,
-        ...(typeof format === 'string' ? { format } : {}),
-        ...(typeof generatedBy === 'string' ? { generatedBy } : {}),
-        ...(typeof convertedBy === 'string' ? { convertedBy } : {}),
-        ...(isRecord(trainingConfig) ? { trainingConfig: trainingConfig as unknown as tf.io.TrainingConfig } : {}),
-        ...(isRecord(userDefinedMetadata) ? { userDefinedMetadata: userDefinedMetadata as Record<string, object> } : {}),
-      };
-    },
-  };
-}
+export type ModelSource = string | URL | tf.io.IOHandler | ArrayLike<File> | ModelFiles;
 
 export interface SaveModelOptions {
   /** Also save the optimizer state (tfjs' `includeOptimizer`). */
@@ -250,29 +85,320 @@ function mergedMetadata(model: tfl.LayersModel, metadata: ModelMetadataInput | u
   return { ...own, [MODEL_METADATA_KEY]: { imports: ['@nf/models'], ...channels, ...ownEntry, ...fresh, version: MODEL_METADATA_VERSION } };
 }
 
-/**
- * Saves a model (topology + weights, optionally the optimizer state) to `dir`, atomically, with its
- * metadata in model.json (see `SaveModelOptions.metadata`). The model itself is not changed.
- */
-export async function saveModel(model: tfl.LayersModel, dir: string, options: SaveModelOptions = {}): Promise<void> {
+/** Saves `model` through `handler` with its metadata merged in (the model itself is not changed). */
+export async function saveThrough(model: tfl.LayersModel, handler: tf.io.IOHandler, options: SaveModelOptions): Promise<void> {
   const userDefinedMetadata = mergedMetadata(model, options.metadata);
-  const handler = directorySaveHandler(dir);
   await model.save({ save: (artifacts) => handler.save!({ ...artifacts, userDefinedMetadata }) }, options.includeOptimizer === undefined ? {} : { includeOptimizer: options.includeOptimizer });
 }
 
+/** True for a string naming a URL (`scheme://…`, or a `blob:`/`data:` URL) rather than a path. */
+export function isUrlString(value: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value) || isFetchUrl(value);
+}
+
+const NODE_HINT = "a folder needs Node: import { saveModel, loadModel } from '@nf/models/node'";
+
 /**
- * Loads a model saved by `saveModel`. Our layers (and @nf/ws-conv's) are registered by this package.
- * The folder is read as untrusted (see `directoryLoadHandler`); an error from tfjs-layers while it
- * builds the model (an unknown layer, weights that do not fit it) becomes one BAD_FILE line naming model.json.
+ * Saves a model (topology + weights, optionally the optimizer state) with its metadata in
+ * model.json (see `SaveModelOptions.metadata`), through a tfjs URL — `indexeddb://name`,
+ * `localstorage://name`, `downloads://name` (a browser download of `name.json` and
+ * `name.weights.bin`) — or any `tf.io.IOHandler`. The model itself is not changed. A folder needs
+ * `@nf/models/node`, whose `saveModel` takes a path too.
  */
-export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<tfl.LayersModel> {
+export async function saveModel(model: tfl.LayersModel, destination: string | tf.io.IOHandler, options: SaveModelOptions = {}): Promise<void> {
+  let handler: tf.io.IOHandler;
+  let where: string;
+  if (typeof destination === 'string') {
+    where = destination;
+    const handlers = isUrlString(destination) ? tf.io.getSaveHandlers(destination) : [];
+    if (handlers.length !== 1 || !handlers[0]!.save) {
+      throw new ModelsError(
+        'BAD_CONFIG',
+        `saveModel: no tfjs save handler for ${quote(destination)}; in a browser pass 'indexeddb://<name>', 'localstorage://<name>', 'downloads://<name>' or a tf.io handler; ${NODE_HINT}.`,
+      );
+    }
+    handler = handlers[0]!;
+  } else if (typeof destination === 'object' && destination !== null && typeof destination.save === 'function') {
+    handler = destination;
+    where = 'the given tf.io handler';
+  } else {
+    throw new ModelsError('BAD_CONFIG', `saveModel: the destination must be a tfjs URL or a tf.io handler with save(), received ${destination === null ? 'null' : typeof destination}; ${NODE_HINT}.`);
+  }
   try {
-    return await tfl.loadLayersModel(directoryLoadHandler(dir, options));
+    await saveThrough(model, handler, options);
   } catch (e) {
     if (e instanceof ModelsError) throw e;
+    throw new ModelsError('IO', `Cannot save the model to ${quote(where)}: ${oneLine((e as Error)?.message ?? String(e), 300)}.`);
+  }
+}
+
+/** Builds the model from a checked handler; an error from tfjs-layers becomes one BAD_FILE line naming `where`, with `hint`. */
+export async function buildFrom(handler: tf.io.IOHandler, where: string, hint: string): Promise<tfl.LayersModel> {
+  try {
+    return await tfl.loadLayersModel(handler);
+  } catch (e) {
+    if (e instanceof ModelsError) throw e;
+    throw new ModelsError('BAD_FILE', `${quote(where)}: tfjs-layers cannot build the model from it (${oneLine((e as Error)?.message ?? String(e), 300)}). ${hint}`);
+  }
+}
+
+interface Limits {
+  maxBytes: number;
+  maxJson: number;
+}
+
+function limitsOf(options: LoadModelOptions): Limits {
+  return {
+    maxBytes: limitOption('maxBytes', options.maxBytes, DEFAULT_FILE_LIMITS.maxBytes),
+    maxJson: limitOption('maxModelJsonBytes', options.maxModelJsonBytes, DEFAULT_FILE_LIMITS.maxModelJsonBytes),
+  };
+}
+
+const FILES_HINT = 'Pass the model.json written by saveModel together with its weight files.';
+
+/** `ModelFiles` or a list of Files as one name → contents map (a File's name is its key). */
+function filesOf(source: ArrayLike<File> | ModelFiles): Map<string, ArrayBuffer | Uint8Array | Blob> {
+  const files = new Map<string, ArrayBuffer | Uint8Array | Blob>();
+  if (isFileList(source)) {
+    const list = Array.from(source as ArrayLike<File>);
+    list.forEach((file, i) => {
+      if (!isBlob(file)) throw new ModelsError('BAD_CONFIG', `loadModel: file ${i} of the list is ${file === null ? 'null' : typeof file}, not a File; pass File objects (from an <input type="file"> or a drop) or { name: bytes }.`);
+      const name = blobName(file, `file ${i}`);
+      if (files.has(name)) throw new ModelsError('BAD_CONFIG', `loadModel: two of the given files are named ${quote(name)}; pass each file once.`);
+      files.set(name, file);
+    });
+    return files;
+  }
+  for (const [name, value] of Object.entries(source as ModelFiles)) {
+    if (!(value instanceof ArrayBuffer || value instanceof Uint8Array || isBlob(value))) {
+      throw new ModelsError('BAD_CONFIG', `loadModel: file ${quote(name)} is ${value === null ? 'null' : typeof value}; pass an ArrayBuffer, a Uint8Array or a Blob for each file.`);
+    }
+    files.set(name, value);
+  }
+  return files;
+}
+
+/** An array, or a list like `FileList` (a `length` and an `item()`). */
+function isFileList(value: unknown): value is ArrayLike<File> {
+  return Array.isArray(value) || (typeof value === 'object' && value !== null && typeof (value as { length?: unknown }).length === 'number' && typeof (value as { item?: unknown }).item === 'function');
+}
+
+const sizeOf = (v: ArrayBuffer | Uint8Array | Blob) => (isBlob(v) ? v.size : v.byteLength);
+
+async function bytesOf(v: ArrayBuffer | Uint8Array | Blob, name: string, max: number, option: string): Promise<Uint8Array> {
+  if (isBlob(v)) return readBlob(v, name, max, { what: 'weights file' }, option);
+  return v instanceof Uint8Array ? v : new Uint8Array(v);
+}
+
+/** Removes leading `./` segments: tfjs' downloads write `./name.weights.bin`. */
+const plain = (name: string) => name.replace(/^(\.\/)+/, '');
+const baseName = (name: string) => name.split(/[\\/]/).pop()!;
+
+/**
+ * A tf.io handler over in-memory files (`ModelFiles` or Files): model.json — the file named so, else the
+ * only `.json` — checked like a folder's; every weights path it names must be one of the given files
+ * (by its path, else by its base name when one file has it); each group's files must hold exactly the
+ * bytes its specs need, checked from their sizes before anything is read.
+ */
+function filesLoadHandler(source: ArrayLike<File> | ModelFiles, options: LoadModelOptions): { handler: tf.io.IOHandler; where: string } {
+  const files = filesOf(source);
+  const jsons = [...files.keys()].filter((n) => n.toLowerCase().endsWith('.json'));
+  const jsonName = files.has(MODEL_JSON) ? MODEL_JSON : jsons.length === 1 ? jsons[0]! : undefined;
+  if (jsonName === undefined) {
     throw new ModelsError(
-      'BAD_FILE',
-      `${quote(path.join(path.resolve(dir), MODEL_JSON))}: tfjs-layers cannot build the model from it (${oneLine((e as Error)?.message ?? String(e), 300)}). Pass a directory written by saveModel.`,
+      'BAD_CONFIG',
+      `loadModel: ${jsons.length === 0 ? 'no model.json among' : `${jsons.length} .json files (${jsons.map(quote).join(', ')}) and no model.json among`} the given files (${[...files.keys()].map(quote).join(', ') || 'none'}). ${FILES_HINT}`,
     );
   }
+  return {
+    where: jsonName,
+    handler: {
+      async load(): Promise<tf.io.ModelArtifacts> {
+        const { maxBytes, maxJson } = limitsOf(options);
+        const bad = badModelJson(jsonName, FILES_HINT);
+        const jsonFile = files.get(jsonName)!;
+        const jsonSize = sizeOf(jsonFile);
+        if (jsonSize > maxJson) throw new ModelsError('TOO_LARGE', `${quote(jsonName)} is ${jsonSize} bytes, over the limit of ${maxJson} (maxModelJsonBytes); pass a larger { maxModelJsonBytes } if you trust the file.`);
+        const json = parseModelJson(await bytesOf(jsonFile, jsonName, maxJson, 'maxModelJsonBytes'), bad);
+        const plan = planWeights(json.weightsManifest, jsonName, maxBytes, bad);
+        const seen = new Set<string>();
+        const chosen: Array<{ name: string; value: ArrayBuffer | Uint8Array | Blob }> = [];
+        for (const [g, { paths, need }] of plan.groups.entries()) {
+          const group: Array<{ name: string; value: ArrayBuffer | Uint8Array | Blob }> = [];
+          for (const p of paths) {
+            checkWeightsPath(p, jsonName, 'the given files');
+            const name = plain(p);
+            let key: string | undefined = files.has(name) ? name : undefined;
+            if (key === undefined) {
+              const same: string[] = [...files.keys()].filter((k) => k !== jsonName && baseName(k) === baseName(name));
+              if (same.length === 1) key = same[0];
+            }
+            if (key === undefined || key === jsonName) {
+              throw new ModelsError('IO', `Cannot read weights file ${quote(p)} (named by ${quote(jsonName)}): it is not among the given files (${[...files.keys()].map(quote).join(', ')}). ${FILES_HINT}`);
+            }
+            if (seen.has(key)) bad(`weights file ${quote(p)} is listed twice`);
+            seen.add(key);
+            group.push({ name: key, value: files.get(key)! });
+          }
+          checkGroupBytes(bad, g, group.map((f) => quote(f.name)), group.reduce((n, f) => n + sizeOf(f.value), 0), need);
+          chosen.push(...group);
+        }
+        planAllocation(plan.total, 'weights');
+        const weightData = new Uint8Array(plan.total);
+        let at = 0;
+        for (const f of chosen) {
+          const bytes = await bytesOf(f.value, f.name, sizeOf(f.value), 'maxBytes');
+          weightData.set(bytes, at);
+          at += bytes.byteLength;
+        }
+        return artifactsOf(json, plan.specs, weightData.buffer);
+      },
+    },
+  };
+}
+
+/**
+ * A tf.io handler over a model.json URL: model.json within `maxModelJsonBytes`, checked like a
+ * folder's; every weights path must be a relative name that resolves beside model.json (same origin,
+ * under its directory: no absolute path, `..` or URL of its own — OUTSIDE_FOLDER); each file's
+ * Content-Length is checked against what its group still needs before its body is read, and a body
+ * without one is stopped at the first chunk past it.
+ */
+function urlLoadHandler(jsonUrl: URL, options: LoadModelOptions): tf.io.IOHandler {
+  return {
+    async load(): Promise<tf.io.ModelArtifacts> {
+      const { maxBytes, maxJson } = limitsOf(options);
+      const file = jsonUrl.href;
+      const hint = 'Pass the URL of a model.json written by saveModel, with its weight files beside it.';
+      const bad = badModelJson(file, hint);
+      const label = { what: 'a model from', hint };
+      const response = await fetchOk(file, label, options.fetch);
+      const body = await readBody(response, file, maxJson);
+      if (!body.bytes) {
+        throw new ModelsError('TOO_LARGE', `${quote(file)} is ${body.exact ? '' : 'more than '}${body.exact ? body.held : maxJson} bytes, over the limit of ${maxJson} (maxModelJsonBytes); pass a larger { maxModelJsonBytes } if you trust the file.`);
+      }
+      const json = parseModelJson(body.bytes, bad);
+      const plan = planWeights(json.weightsManifest, file, maxBytes, bad);
+      const folder = new URL('.', jsonUrl);
+      const seen = new Set<string>();
+      const buffers: ArrayBuffer[] = [];
+      const weightsLabel = { what: 'weights file', hint };
+      for (const [g, { paths, need }] of plan.groups.entries()) {
+        const urls = paths.map((p) => {
+          checkWeightsPath(p, file, folder.href, false, true);
+          const resolved = new URL(p, jsonUrl);
+          resolved.search = jsonUrl.search;
+          if (resolved.origin !== folder.origin || !resolved.pathname.startsWith(folder.pathname)) throw outsideFolder(file, p, folder.href, 'which resolves outside the folder');
+          if (seen.has(resolved.href)) bad(`weights file ${quote(p)} is listed twice`);
+          seen.add(resolved.href);
+          return resolved.href;
+        });
+        let held = 0;
+        let exact = true;
+        const parts: Uint8Array[] = [];
+        for (const u of urls) {
+          const r = await fetchOk(u, weightsLabel, options.fetch);
+          if (held > need) {
+            // Already too long: only the remaining sizes, for the message.
+            const length = r.headers.get('content-encoding') ? undefined : Number(r.headers.get('content-length') ?? Number.NaN);
+            await r.body?.cancel().catch(() => undefined);
+            if (length !== undefined && Number.isSafeInteger(length)) held += length;
+            else exact = false;
+            continue;
+          }
+          const got = await readBody(r, u, need - held);
+          held += got.held;
+          exact &&= got.exact;
+          if (got.bytes) parts.push(got.bytes);
+        }
+        if (!exact && held > need) {
+          bad(
+            `weights file${urls.length > 1 ? 's' : ''} ${urls.map(quote).join(', ')} of weightsManifest[${g}] hold${urls.length === 1 ? 's' : ''} more than ${need} bytes, but its weight specs need exactly ${need} (extra bytes)`,
+            'The weights do not belong to this model.json, or were damaged; save the model again.',
+          );
+        }
+        checkGroupBytes(bad, g, urls.map(quote), held, need);
+        for (const p of parts) buffers.push(p.byteOffset === 0 && p.byteLength === p.buffer.byteLength ? (p.buffer as ArrayBuffer) : (p.slice().buffer as ArrayBuffer));
+      }
+      const artifacts = artifactsOf(json, plan.specs, new ArrayBuffer(0));
+      return { ...artifacts, weightData: buffers.length === 1 ? buffers[0]! : buffers };
+    },
+  };
+}
+
+/**
+ * A tfjs handler's artifacts (IndexedDB, localStorage, your own) checked as a model.json is: the same
+ * JSON and metadata checks, weight specs, `maxBytes`, and weights of exactly the size the specs need.
+ */
+function checkedHandler(inner: tf.io.IOHandler, where: string, options: LoadModelOptions): tf.io.IOHandler {
+  return {
+    async load(): Promise<tf.io.ModelArtifacts> {
+      const { maxBytes } = limitsOf(options);
+      const bad = badModelJson(where, 'Save the model again with saveModel.');
+      let artifacts: tf.io.ModelArtifacts;
+      try {
+        artifacts = await inner.load!();
+      } catch (e) {
+        throw new ModelsError('IO', `Cannot read a model from ${quote(where)}: ${oneLine((e as Error)?.message ?? String(e), 300)}.`);
+      }
+      if (!isRecord(artifacts)) bad(`is not a tfjs model (its handler returned ${artifacts === null ? 'null' : typeof artifacts})`);
+      const json: ModelJson = checkModelJson({ ...artifacts, weightsManifest: [{ paths: [], weights: artifacts.weightSpecs ?? [] }] }, bad);
+      const plan = planWeights(json.weightsManifest, where, maxBytes, bad);
+      const data = artifacts.weightData as ArrayBuffer | ArrayBuffer[] | null | undefined;
+      const held = data == null ? 0 : Array.isArray(data) ? data.reduce((n, b) => n + b.byteLength, 0) : data.byteLength;
+      checkGroupBytes(bad, 0, ['(stored weights)'], held, plan.groups[0]!.need);
+      return { ...artifactsOf(json, plan.specs, new ArrayBuffer(0)), weightData: data ?? new ArrayBuffer(0) };
+    },
+  };
+}
+
+/**
+ * The checked tf.io handler `loadModel` reads `source` with (see `ModelSource`), and the name its
+ * errors give. A string that is not a URL is refused: folders are `@nf/models/node`.
+ */
+export function modelLoadHandler(source: ModelSource, options: LoadModelOptions = {}): { handler: tf.io.IOHandler; where: string } {
+  if (source instanceof URL || (typeof source === 'string' && isFetchUrl(source))) {
+    let jsonUrl: URL;
+    try {
+      jsonUrl = new URL(String(source));
+    } catch {
+      throw new ModelsError('BAD_CONFIG', `loadModel: ${quote(String(source))} is not a valid URL; pass the absolute URL of a model.json.`);
+    }
+    if (jsonUrl.protocol !== 'http:' && jsonUrl.protocol !== 'https:') {
+      throw new ModelsError(
+        'BAD_CONFIG',
+        `loadModel: ${quote(oneLine(String(source), 100))} is a ${jsonUrl.protocol} URL, beside which no weight file can be found; pass an http(s) URL, or the model.json and its weight files as File/Blob objects ({ 'model.json': blob, 'weights.bin': blob }).`,
+      );
+    }
+    if (jsonUrl.pathname.endsWith('/')) jsonUrl.pathname += MODEL_JSON;
+    return { handler: urlLoadHandler(jsonUrl, options), where: jsonUrl.href };
+  }
+  if (typeof source === 'string') {
+    const handlers = isUrlString(source) ? tf.io.getLoadHandlers(source) : [];
+    if (handlers.length !== 1 || !handlers[0]!.load) {
+      throw new ModelsError(
+        'BAD_CONFIG',
+        `loadModel: ${quote(source)} is ${isUrlString(source) ? 'a URL no tfjs handler loads here' : 'not a URL'}; in a browser pass the URL of a model.json, 'indexeddb://<name>', File objects or { 'model.json': bytes, ... }; ${NODE_HINT}.`,
+      );
+    }
+    return { handler: checkedHandler(handlers[0]!, source, options), where: source };
+  }
+  if (typeof source === 'object' && source !== null && typeof (source as tf.io.IOHandler).load === 'function') {
+    return { handler: checkedHandler(source as tf.io.IOHandler, 'the given tf.io handler', options), where: 'the given tf.io handler' };
+  }
+  if (typeof source === 'object' && source !== null) return filesLoadHandler(source as ArrayLike<File> | ModelFiles, options);
+  throw new ModelsError('BAD_CONFIG', `loadModel: expected a URL, File objects, { 'model.json': bytes, ... } or a tf.io handler, received ${source === null ? 'null' : typeof source}; ${NODE_HINT}.`);
+}
+
+/**
+ * Loads a model saved by `saveModel` — from a URL, an `indexeddb://` (or other tfjs) URL, File objects,
+ * ArrayBuffers or a tf.io handler (see `ModelSource`) — with its metadata (`modelMetadata(model)`).
+ * Our layers (and @nf/ws-conv's) are registered by this package. The input is untrusted: model.json,
+ * the weight specs and the weight sizes are checked before weights are read (`maxBytes`,
+ * `maxModelJsonBytes`; SECURITY.md); an error from tfjs-layers while it builds the model becomes one
+ * BAD_FILE line. A folder needs `@nf/models/node`.
+ */
+export async function loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<tfl.LayersModel> {
+  const { handler, where } = modelLoadHandler(source, options);
+  return buildFrom(handler, where, 'Pass a model written by saveModel.');
 }

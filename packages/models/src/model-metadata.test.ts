@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../test/backends.js';
-import { createModel, loadModel, modelMetadata, ModelsError, NfResidual, saveModel, type ModelMetadataInput } from './index.js';
+import { createModel, loadModel, modelMetadata, ModelsError, NfResidual, saveModel, type ModelMetadataInput } from './node.js';
 
 const roots: string[] = [];
 const tempDir = () => {

@@ -9,7 +9,10 @@ import { constants as bufferConstants } from 'node:buffer';
 import { constants, type Stats } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { planAllocation } from './allocation.js';
+import { checkSizeLimit } from './byte-source.js';
+import { checkWeightsPath, outsideFolder } from './model-json.js';
 import { ModelsError } from './errors.js';
 import { quote } from './quote.js';
 
@@ -72,9 +75,7 @@ export const MAX_BUFFER_BYTES = bufferConstants.MAX_LENGTH;
 
 /** Refuses `size` bytes over `maxBytes` (TOO_LARGE) before anything is allocated. */
 export function checkSize(file: string, size: number, maxBytes: number, option = 'maxBytes'): void {
-  if (size > maxBytes) {
-    throw new ModelsError('TOO_LARGE', `${quote(file)} is ${size} bytes, over the limit of ${maxBytes} (${option}); pass a larger { ${option} } if you trust the file.`);
-  }
+  checkSizeLimit(file, size, maxBytes, option);
   if (size > MAX_BUFFER_BYTES) {
     throw new ModelsError('TOO_LARGE', `${quote(file)} is ${size} bytes, more than one Node.js buffer holds (${MAX_BUFFER_BYTES}).`);
   }
@@ -105,18 +106,9 @@ export function isInside(root: string, target: string): boolean {
  */
 export async function resolveInside(root: string, name: unknown, manifest: string, label: FileLabel, self = false): Promise<PlainFile> {
   const context = self ? '' : ` (named by ${quote(manifest)})`;
-  if (typeof name !== 'string' || name === '' || name.includes('\0')) {
-    throw new ModelsError('BAD_FILE', `${quote(manifest)}: a weights path must be a non-empty file name, received ${typeof name === 'string' ? quote(name) : JSON.stringify(name) ?? String(name)}. Re-save the model with saveModel.`);
-  }
-  const outside = (why: string) =>
-    new ModelsError(
-      'OUTSIDE_FOLDER',
-      self
-        ? `${quote(manifest)} is ${why}, outside the model folder ${quote(root)}; only plain files inside the folder are read. Copy the file into the folder.`
-        : `${quote(manifest)} names weights file ${quote(name)}, ${why}; a model.json may only name plain files inside its own folder ${quote(root)}. Move the file there and name it relative to the folder.`,
-    );
-  if (path.isAbsolute(name) || /^[A-Za-z]:|^[\\/]/.test(name)) throw outside('an absolute path');
-  if (name.split(/[\\/]/).includes('..')) throw outside("a path with a '..' segment");
+  checkWeightsPath(name, manifest, root, self);
+  if (path.isAbsolute(name)) throw outsideFolder(manifest, name, root, 'an absolute path', self);
+  const outside = (why: string) => outsideFolder(manifest, name, root, why, self);
   const full = path.resolve(root, name);
   if (!isInside(root, full)) throw outside('which resolves outside the folder');
   let real: string;
@@ -180,4 +172,15 @@ export async function readPlainFile(file: string, maxBytes: number, label: FileL
   const bytes = new Uint8Array(checked.size);
   await readPlainFileInto(checked, bytes, 0, label);
   return bytes;
+}
+
+/**
+ * The local path `target` names in `@nf/models/node`: a string that is not a URL (`scheme://`,
+ * `blob:`, `data:`), or a `file:` URL; undefined for anything the main entry reads instead.
+ */
+export function localPath(target: unknown): string | undefined {
+  if (target instanceof URL) return target.protocol === 'file:' ? fileURLToPath(target) : undefined;
+  if (typeof target !== 'string') return undefined;
+  if (/^file:\/\//i.test(target)) return fileURLToPath(target);
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(target) || /^(blob|data):/i.test(target) ? undefined : target;
 }

@@ -16,6 +16,8 @@ import { planAllocation } from './allocation.js';
 import { DEFAULT_FILE_LIMITS } from './file-limits.js';
 import { ModelsError } from './errors.js';
 import { quote } from './quote.js';
+import { readSource, type ByteSource, type FetchLike } from './byte-source.js';
+import { limitOption } from './file-limits.js';
 
 export interface NamedArray {
   shape: number[];
@@ -70,7 +72,9 @@ interface Entry {
   end: number;
 }
 
-export function readSafetensors(bytes: Uint8Array, where = 'safetensors'): Safetensors {
+/** Reads safetensors bytes (a Uint8Array or an ArrayBuffer) strictly; `where` names them in errors. */
+export function readSafetensors(bytes: Uint8Array | ArrayBuffer, where = 'safetensors'): Safetensors {
+  if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
   const fail: (why: string, hint?: string) => never = (why, hint = 'The file is damaged or not safetensors; export it again (safetensors.torch.save_file).') => {
     throw new ModelsError('BAD_FILE', `${quote(where)}: not a valid safetensors file (${why}). ${hint}`);
   };
@@ -207,4 +211,15 @@ export function writeSafetensors(tensors: Record<string, NamedArray>, metadata: 
     at += t.data.byteLength;
   }
   return out;
+}
+
+/**
+ * Reads a safetensors file from bytes, a File/Blob or a URL (`http(s):`, `blob:`, `data:`), within
+ * `maxBytes` (default 4 GiB) for a File or URL, with `readSafetensors`' checks. A file path needs
+ * `@nf/models/node`.
+ */
+export async function loadSafetensors(source: ByteSource, options: { maxBytes?: number; fetch?: FetchLike } = {}): Promise<Safetensors> {
+  const maxBytes = limitOption('maxBytes', options.maxBytes, DEFAULT_FILE_LIMITS.maxBytes);
+  const { bytes, where } = await readSource(source, { maxBytes, label: { what: 'safetensors file' }, fallbackName: 'safetensors', fetch: options.fetch, owner: 'loadSafetensors' });
+  return readSafetensors(bytes, where);
 }

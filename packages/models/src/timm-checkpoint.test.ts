@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, useBackend } from '../test/backends.js';
-import { countParams, createModel, loadTimmCheckpoint, loadHaikuCheckpoint, haikuToOurs, readSafetensors, saveTimmCheckpoint, configOf, ModelsError } from './index.js';
+import { countParams, createModel, loadTimmCheckpoint, loadHaikuCheckpoint, haikuToOurs, readSafetensors, saveTimmCheckpoint, configOf, ModelsError } from './node.js';
 
 const FIXTURES = new URL('../../../fixtures/timm/', import.meta.url);
 const fixture = JSON.parse(readFileSync(new URL('tiny_dm_nfnet_public.json', FIXTURES), 'utf8')) as {

@@ -11,7 +11,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.js';
 import { ModelsError } from './errors.js';
 import { DEFAULT_FILE_LIMITS, limitOption, type FileLimits } from './file-limits.js';
-import { readPlainFile } from './plain-file.js';
+import { readSource, type ByteSource, type FetchLike } from './byte-source.js';
 import { quote } from './quote.js';
 
 type Layout = 'conv' | 'vector' | 'dense' | 'se' | 'scalar';
@@ -85,26 +85,31 @@ export interface LoadReport {
   mismatched: Array<{ key: string; expected: number[]; received: number[] }>;
 }
 
-async function bytesOf(bytesOrPath: Uint8Array | ArrayBuffer | string, maxBytes: number): Promise<{ bytes: Uint8Array; where: string }> {
-  if (typeof bytesOrPath === 'string') return { bytes: await readPlainFile(bytesOrPath, maxBytes, { what: 'checkpoint' }), where: bytesOrPath };
-  if (bytesOrPath instanceof Uint8Array) return { bytes: bytesOrPath, where: 'checkpoint' };
-  if (typeof bytesOrPath === 'object' && bytesOrPath !== null) return { bytes: new Uint8Array(bytesOrPath), where: 'checkpoint' };
-  throw new ModelsError('BAD_FILE', `checkpoint: expected a path, a Uint8Array or an ArrayBuffer, received ${bytesOrPath === null ? 'null' : typeof bytesOrPath}.`);
+/** Options of `loadTimmCheckpoint`. */
+export interface TimmLoadOptions {
+  /** Fail on any missing, unexpected or mis-shaped tensor (default true); false loads what matches. */
+  strict?: boolean;
+  /** The most bytes read from a File/Blob, a URL (or, in `@nf/models/node`, a path). Default 4 GiB. */
+  maxBytes?: FileLimits['maxBytes'];
+  /** The `fetch` used for a URL (default the global one). */
+  fetch?: FetchLike;
 }
 
 /**
  * Loads a timm state dict (safetensors) into a model built by `createModel` with the matching
  * timm name. `strict` (default true) fails on any missing, unexpected or mis-shaped tensor, listing
- * them all; `strict: false` loads what matches and returns the rest in the report. A path must name a
- * regular file of at most `maxBytes` (default 4 GiB; README "Untrusted files").
+ * them all; `strict: false` loads what matches and returns the rest in the report. The checkpoint is
+ * bytes (Uint8Array, ArrayBuffer), a File/Blob or a URL (`http(s):`, `blob:`, `data:`); a File or URL
+ * holds at most `maxBytes` (default 4 GiB; SECURITY.md). A file path needs `@nf/models/node`.
  */
-export async function loadTimmCheckpoint(
-  model: tfl.LayersModel,
-  bytesOrPath: Uint8Array | ArrayBuffer | string,
-  options: { strict?: boolean; maxBytes?: FileLimits['maxBytes'] } = {},
-): Promise<LoadReport> {
-  const strict = options.strict ?? true;
-  const { bytes, where } = await bytesOf(bytesOrPath, limitOption('maxBytes', options.maxBytes, DEFAULT_FILE_LIMITS.maxBytes));
+export async function loadTimmCheckpoint(model: tfl.LayersModel, source: ByteSource, options: TimmLoadOptions = {}): Promise<LoadReport> {
+  const maxBytes = limitOption('maxBytes', options.maxBytes, DEFAULT_FILE_LIMITS.maxBytes);
+  const { bytes, where } = await readSource(source, { maxBytes, label: { what: 'checkpoint' }, fallbackName: 'checkpoint', fetch: options.fetch, owner: 'loadTimmCheckpoint' });
+  return loadTimmBytes(model, bytes, where, options.strict ?? true);
+}
+
+/** `loadTimmCheckpoint` on bytes already read from `where`. */
+export function loadTimmBytes(model: tfl.LayersModel, bytes: Uint8Array, where: string, strict: boolean): LoadReport {
   const tensors = new Map(Object.entries(readSafetensors(bytes, where).tensors));
   const report: LoadReport = { loaded: [], missing: [], unexpected: [], mismatched: [] };
   const expected = slots(model);
