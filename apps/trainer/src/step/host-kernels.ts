@@ -10,9 +10,16 @@
  * order tf.train.momentum applies them, float64 sums per unit in row order) except `sumSquares`,
  * which adds in four running sums. For NFNet-F0's 71 M parameters the three passes take ~0.1 s,
  * against ~0.9 s for the same loops in JavaScript (Math.fround after each op, float64 sums).
+ *
+ * Two builds of host-kernels.wat: plain SIMD (the above holds bit for bit), and relaxed SIMD whose
+ * decay, momentum and weight-step multiply-adds are fused (`f32x4.relaxed_madd`; one rounding each,
+ * bit for bit the fused reference on an FMA CPU). Plain is the default: the pass is memory-bound and
+ * the relaxed build was no faster (bench/host-update-flavours.mjs: 1.01× the time for F0's 71.5 M
+ * parameters), while plain keeps the update bit for bit tf.train.momentum's float32 ops on every CPU.
  */
 import { unitClipScales, type ClipArrayStat } from '@nf/agc';
-import { HOST_KERNELS_WASM_BASE64 } from './host-kernels-wasm.js';
+import type { SimdFlavour } from '@nf/wasm-kernels';
+import { HOST_KERNELS_WASM_BASE64, HOST_KERNELS_WASM_BASE64_RELAXED } from './host-kernels-wasm.js';
 
 interface KernelExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
@@ -50,11 +57,11 @@ interface WebAssemblyApi {
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
-let compiled: object | undefined;
+const compiled: Partial<Record<SimdFlavour, object>> = {};
 
-function kernelModule(): object {
-  compiled ??= new wasmApi.Module(Buffer.from(HOST_KERNELS_WASM_BASE64, 'base64'));
-  return compiled;
+function kernelModule(flavour: SimdFlavour): object {
+  compiled[flavour] ??= new wasmApi.Module(Buffer.from(flavour === 'relaxed' ? HOST_KERNELS_WASM_BASE64_RELAXED : HOST_KERNELS_WASM_BASE64, 'base64'));
+  return compiled[flavour];
 }
 
 export class HostKernels {
@@ -74,12 +81,14 @@ export class HostKernels {
   /**
    * Kernels for parameters of at most `maxUnits` AGC units; `chunk` values per copy (tests use small
    * ones); room for `arenaFloats` values of buffers to `allocate` in the module's memory (none when
-   * that would take the memory past MAX_ARENA_BYTES).
+   * that would take the memory past MAX_ARENA_BYTES); `flavour`: which build (relaxed only where the
+   * engine validates it: compiling throws otherwise).
    */
   constructor(
     maxUnits: number,
     readonly chunk = HOST_KERNEL_CHUNK,
     arenaFloats = 0,
+    readonly flavour: SimdFlavour = 'simd',
   ) {
     if (!Number.isInteger(maxUnits) || maxUnits < 1) throw new Error(`HostKernels: maxUnits must be a positive integer, got ${maxUnits}.`);
     if (!Number.isInteger(chunk) || chunk < 4) throw new Error(`HostKernels: chunk must be an integer ≥ 4, got ${chunk}.`);
@@ -89,7 +98,7 @@ export class HostKernels {
     const arenaStart = Math.ceil((at.wSq + maxUnits * 8) / 16) * 16;
     const arenaBytes = arenaStart + arenaFloats * 4 + 16 * 8 <= MAX_MEMORY_BYTES ? arenaFloats * 4 + 16 * 8 : 0;
     const bytes = arenaStart + arenaBytes;
-    const exports = new wasmApi.Instance(kernelModule()).exports as unknown as KernelExports;
+    const exports = new wasmApi.Instance(kernelModule(flavour)).exports as unknown as KernelExports;
     const pages = Math.ceil(bytes / 65536) - exports.memory.buffer.byteLength / 65536;
     if (pages > 0) exports.memory.grow(pages);
     // Views made once: the memory never grows again.

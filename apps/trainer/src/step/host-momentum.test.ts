@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import '@nf/wasm-kernels';
+import { setSimdFlavour } from '@nf/wasm-kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configOf, createModel } from '@nf/models';
 import { HostMomentum, updatesOnHost } from './host-momentum.js';
@@ -45,12 +45,16 @@ describe('host update (cpu)', () => {
     a.dispose();
   });
 
-  for (const [backend, nesterov] of [['cpu', true], ['cpu', false], ['wasm', true]] as const) {
-    it(`equals tf.train.momentum (nesterov ${nesterov}) after AGC and weight decay, step by step, on ${backend}; no tensor leak`, async () => {
+  // Both builds of our SIMD kernels, the host update's and (on wasm) the backend's: relaxed (fused
+  // multiply-adds; the backend's default here, as in nf-train) and plain (the host update's default).
+  for (const [backend, nesterov, flavour] of [['cpu', true, 'relaxed'], ['cpu', false, 'relaxed'], ['wasm', true, 'relaxed'], ['cpu', false, 'simd'], ['wasm', true, 'simd']] as const) {
+    it(`equals tf.train.momentum (nesterov ${nesterov}) after AGC and weight decay, step by step, on ${backend}, ${flavour} kernels; no tensor leak`, async () => {
       await tf.setBackend(backend);
+      setSimdFlavour(flavour);
       const [a, b] = twins();
       const oa = tf.train.momentum(0.1, 0.9, nesterov);
-      const ob = new HostMomentum(trainableVariables(b), 0.9, nesterov);
+      const ob = new HostMomentum(trainableVariables(b), 0.9, nesterov, flavour);
+      expect(ob.simdFlavour).toBe(flavour);
       const [xs, ys] = [x(), y()];
       let live = 0;
       for (let s = 0; s < 4; s++) {
@@ -69,6 +73,7 @@ describe('host update (cpu)', () => {
       tf.dispose([xs, ys]);
       oa.dispose();
       [a, b].forEach((m) => m.dispose());
+      setSimdFlavour(undefined);
       await tf.setBackend('cpu');
     }, 60_000);
   }

@@ -52,14 +52,21 @@ export class HostMomentum {
     vars: readonly tf.Variable[],
     readonly momentum: number,
     readonly nesterov: boolean,
+    /** The host kernels' build (plain by default: see host-kernels.ts). */
+    flavour: 'relaxed' | 'simd' = 'simd',
   ) {
     if (!(momentum >= 0 && momentum < 1)) throw new Error(`momentum must be in [0, 1), got ${momentum}.`);
     this.names = vars.map((v) => v.name);
     this.shapes = vars.map((v) => [...v.shape]);
     ({ offsets: this.offsets, total: this.total } = flatOffsets(this.shapes));
     // The three flat buffers in the kernels' own memory when they fit: worked on there, no copies.
-    this.kernels = new HostKernels(Math.max(1, ...this.shapes.map(unitsOf)), HOST_KERNEL_CHUNK, 3 * this.total);
+    this.kernels = new HostKernels(Math.max(1, ...this.shapes.map(unitsOf)), HOST_KERNEL_CHUNK, 3 * this.total, flavour);
     this.accumulation = this.buffer();
+  }
+
+  /** Which build of the host kernels this optimizer runs (see host-kernels.ts). */
+  get simdFlavour(): 'relaxed' | 'simd' {
+    return this.kernels.flavour;
   }
 
   /** Reads one gradient per variable (in order) into the optimizer's flat gradient buffer, reused every
