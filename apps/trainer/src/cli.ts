@@ -28,7 +28,8 @@ declare const __NF_TRAIN_VERSION__: string | undefined;
 const KEYS_HELP = `Keys (flags in kebab-case, config files in camelCase):
   model, epochs, batch-size, accumulation, lr, warmup-epochs, momentum, nesterov (true|false), weight-decay, clipping,
   label-smoothing, ema-decay, seed, backend (auto|tensorflow-gpu|tensorflow|webgpu|wasm|cpu),
-  workers (data-parallel threads on cpu/wasm, 0 = one per core), out, data, dataset (fashion-mnist|cifar10|synthetic|folder),
+  accelerator (auto|onednn|none: @nf/onednn's native convolutions on wasm),
+  workers (data-parallel threads on cpu/wasm, 0 = one per core, or 1 with the accelerator on), out, data, dataset (fashion-mnist|cifar10|synthetic|folder),
   val-split (folders: share of each class held out, 0 = DIR has train/ and val/), data-workers (folders: decoding threads, default 1),
   rand-augment-layers (folders, 0 = off), rand-augment-magnitude (0–10 scale),
   checkpoint-every (epochs), checkpoint-minutes (within an epoch, default 10, 0 = off), checkpoint-steps (0 = off),
@@ -129,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
     resume = target.checkpoint ?? true;
     preset = target.state.preset ?? preset;
   }
-  const backend = await loadBackend(config.backend);
+  const backend = await loadBackend(config.backend, { accelerator: config.accelerator });
   // With --json, stdout holds only the JSON.
   const info = args.commandFlags.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
   for (const note of backend.notes) info(`note: ${note}`);
@@ -206,6 +207,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'info') {
     const mc = configOf(config.model as never, config.modelOverrides);
     console.log(`tfjs ${tf.version.tfjs}; model ${config.model}: ${countParams(mc).toLocaleString('en')} parameters, ${(countMacs(mc) / 1e9).toFixed(3)} GMACs at ${mc.testSize}²`);
+    console.log(`accelerator: ${backend.accelerator ? backend.accelerator.line : `none on ${backend.name} (@nf/onednn accelerates the wasm backend: --backend wasm)`}`);
     return 0;
   }
   throw new TrainerError('BAD_ARGS', `unknown command ${quote(args.command)}; commands: ${COMMANDS.join(', ')} (see nf-train --help).`);

@@ -24,7 +24,8 @@ interface Replica {
 let replica: Replica | undefined;
 
 async function init(msg: WorkerInit): Promise<WorkerReply> {
-  const choice = await loadBackend(msg.backend as BackendName);
+  const threads = msg.acceleratorThreads ?? 0;
+  const choice = await loadBackend(msg.backend as BackendName, threads > 0 ? { accelerator: 'onednn', acceleratorThreads: threads } : { accelerator: 'none' });
   const model = createModel(msg.modelConfig);
   const named = namedWeights(model);
   const names = named.map((w) => w.name);

@@ -15,6 +15,7 @@ import { chooseMisclassified, pngDataUrl, type MisclassifiedExample } from './re
 import { warmupCosine } from './step/lr-schedule.js';
 import { createOptimizer, trainStep, namedWeights, trainableVariables, NonFiniteError, type StepOptions } from './step/train-step.js';
 import { DataParallel } from './step/data-parallel.js';
+import { acceleratorState } from './step/load-backend.js';
 import { WeightEma } from './step/ema.js';
 import { latestCheckpoint, loadCheckpoint, newestIntactCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointParts } from './checkpoints/checkpoint.js';
 import { claimForFreshRun, prepareOutDir } from './checkpoints/out-dir.js';
@@ -286,11 +287,16 @@ async function misclassifiedExamples(result: EvalResult, data: Dataset): Promise
   });
 }
 
-/** Worker threads for the cpu and wasm backends (`workers`, 0 = one per core); none for GPU backends or 1 worker. */
+/**
+ * Worker threads for the cpu and wasm backends (`workers`, 0 = one per core, or one in all when the
+ * oneDNN accelerator is on: oneDNN then runs on every core, measured faster than a worker per core
+ * with oneDNN on one core each — README); none for GPU backends or 1 worker.
+ */
 async function startParallel(model: tf.LayersModel, modelConfig: NfConfig, config: TrainConfig, log: (line: string) => void): Promise<DataParallel | undefined> {
   const backend = tf.getBackend();
   if (backend !== 'cpu' && backend !== 'wasm') return undefined;
-  const threads = config.workers === 0 ? availableParallelism() : config.workers;
+  const accelerated = backend === 'wasm' && (await acceleratorState()).active;
+  const threads = config.workers === 0 ? (accelerated ? 1 : availableParallelism()) : config.workers;
   if (threads <= 1) return undefined;
   const parallel = await DataParallel.start(model, modelConfig, backend, threads);
   log(`data parallel: ${threads} threads on ${backend} (batch split into ${Math.max(threads, config.accumulation)} micro-batches per step)`);

@@ -27,6 +27,7 @@ export const RESUMABLE_KEYS: ReadonlySet<keyof TrainConfig> = new Set<keyof Trai
   'onNan',
   'backend',
   'workers',
+  'accelerator',
   'data',
   'out',
 ]);

@@ -44,6 +44,13 @@ export interface TrainConfig {
    * GPU backends use 1.
    */
   workers: number;
+  /**
+   * The wasm backend's optional native accelerator, @nf/onednn (oneDNN convolutions and matrix
+   * products on the wasm heap): auto = when its addon is built, onednn = required (an error naming
+   * the fix when it is not), none = off. With it on, `workers: 0` means one worker with oneDNN on
+   * every core (measured faster than one worker per core; README).
+   */
+  accelerator: 'auto' | 'onednn' | 'none';
   /** Output directory: metrics.jsonl, checkpoints/, report.html, final model. */
   out: string;
   /** Checkpoint every N epochs (and at the end); keep the last K. */
@@ -110,6 +117,7 @@ const FASHION: TrainConfig = {
   seed: 0,
   backend: 'auto',
   workers: 0,
+  accelerator: 'auto',
   out: 'runs/fashion-mnist',
   checkpointEvery: 1,
   checkpointMinutes: 10,
@@ -238,6 +246,7 @@ const SCHEMA: Record<keyof TrainConfig, { kind: Kind; check?: (v: never) => stri
   seed: { kind: 'number', check: (v: number) => (Number.isInteger(v) ? undefined : 'must be an integer') },
   backend: { kind: 'string', choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] },
   workers: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 0 ? undefined : 'must be an integer >= 0 (0 = one per core)') },
+  accelerator: { kind: 'string', choices: ['auto', 'onednn', 'none'] },
   out: { kind: 'string', check: (v: string) => (v.trim() === '' ? 'must name a folder, e.g. runs/my-run' : undefined) },
   checkpointEvery: { kind: 'number', check: (v: number) => (Number.isInteger(v) && v >= 1 ? undefined : 'must be an integer >= 1') },
   checkpointMinutes: { kind: 'number', check: (v: number) => (v >= 0 ? undefined : 'must be >= 0 (0 = off)') },

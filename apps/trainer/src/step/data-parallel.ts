@@ -17,7 +17,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { NfConfig } from '@nf/models';
+import { availableParallelism } from 'node:os';
 import { flatOffsets } from './flat-layout.js';
+import { acceleratorState, setAcceleratorThreads } from './load-backend.js';
 import { HostMomentum } from './host-momentum.js';
 import { DataIds, readFloat32Into } from './host-io.js';
 import {
@@ -44,6 +46,8 @@ export interface WorkerInit {
   shapes: number[][];
   weights: SharedArrayBuffer;
   grads: SharedArrayBuffer;
+  /** The main thread's oneDNN accelerator state, mirrored in the worker: its threads per worker thread (0 = off). */
+  acceleratorThreads?: number;
 }
 
 export interface WorkerStep {
@@ -121,6 +125,8 @@ export class DataParallel {
     private readonly weights: Float32Array,
     private readonly offsets: number[],
     private readonly shapes: number[][],
+    /** The main thread's oneDNN threads before start() shared the cores out (0: accelerator off). */
+    private readonly acceleratorThreadsBefore = 0,
   ) {}
 
   /** Starts `threads − 1` workers with replicas of `model` (built from `modelConfig`) on `backend`. */
@@ -131,6 +137,10 @@ export class DataParallel {
     const { offsets, total } = flatOffsets(shapes);
     const weightBuffer = new SharedArrayBuffer(total * 4);
     const handles: WorkerHandle[] = [];
+    // With the oneDNN accelerator on (wasm), every thread runs it on its share of the cores.
+    const accelerator = backend === 'wasm' ? await acceleratorState() : { active: false, threads: 0 };
+    const acceleratorThreads = accelerator.active ? Math.max(1, Math.floor(availableParallelism() / threads)) : 0;
+    const acceleratorThreadsBefore = accelerator.active ? await setAcceleratorThreads(acceleratorThreads) : 0;
     try {
       for (let i = 1; i < threads; i++) {
         const gradBuffer = new SharedArrayBuffer(total * 4);
@@ -139,14 +149,15 @@ export class DataParallel {
       }
       await Promise.all(
         handles.map((h) =>
-          h.request({ type: 'init', backend, modelConfig, names: named.map((w) => w.name), shapes, weights: weightBuffer, grads: h.grads.buffer as SharedArrayBuffer }),
+          h.request({ type: 'init', backend, modelConfig, names: named.map((w) => w.name), shapes, weights: weightBuffer, grads: h.grads.buffer as SharedArrayBuffer, acceleratorThreads }),
         ),
       );
     } catch (e) {
       await Promise.all(handles.map((h) => h.worker.terminate()));
+      if (acceleratorThreadsBefore > 0) await setAcceleratorThreads(acceleratorThreadsBefore);
       throw e;
     }
-    return new DataParallel(threads, handles, new Float32Array(weightBuffer), offsets, shapes);
+    return new DataParallel(threads, handles, new Float32Array(weightBuffer), offsets, shapes, acceleratorThreadsBefore);
   }
 
   /** One training step over all threads; same contract as `trainStep`. */
@@ -256,5 +267,6 @@ export class DataParallel {
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((h) => h.worker.terminate()));
+    if (this.acceleratorThreadsBefore > 0) await setAcceleratorThreads(this.acceleratorThreadsBefore);
   }
 }
