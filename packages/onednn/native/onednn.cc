@@ -40,6 +40,11 @@ engine& cpu_engine() {
 
 struct ThreadState {
   stream strm{cpu_engine()};
+  // OpenMP threads for large calls (setThreads); calls under `parallel_min_flops` run on one thread:
+  // an OpenMP fork and join costs more than it saves there, and far more when another process holds
+  // a core (the team waits for a descheduled thread).
+  int threads = omp_get_max_threads();
+  double parallel_min_flops = 32e6;
 };
 
 ThreadState& state() {
@@ -87,6 +92,15 @@ struct Cache {
 Cache& cache() {
   thread_local Cache c;
   return c;
+}
+
+// Sets OpenMP's threads for one call of `flops` and returns them (part of the primitive's cache key:
+// oneDNN fixes its work split when a primitive is created).
+int threads_for(double flops) {
+  ThreadState& st = state();
+  const int want = flops < st.parallel_min_flops ? 1 : st.threads;
+  if (omp_get_max_threads() != want) omp_set_num_threads(want);
+  return want;
 }
 
 // ---- Node-API helpers ----
@@ -151,8 +165,9 @@ bool in_heap(size_t heap_len, int64_t offset, int64_t floats) {
   return offset >= 0 && floats >= 0 && offset % 4 == 0 && static_cast<uint64_t>(offset) + 4 * static_cast<uint64_t>(floats) <= heap_len;
 }
 
-std::string key_of(char kind, const int32_t* p, size_t n) {
+std::string key_of(char kind, const int32_t* p, size_t n, int threads) {
   std::string k(1, kind);
+  k.append(reinterpret_cast<const char*>(&threads), sizeof threads);
   k.append(reinterpret_cast<const char*>(p), n * sizeof(int32_t));
   return k;
 }
@@ -250,7 +265,8 @@ napi_value conv(napi_env env, napi_callback_info info) {
     return throw_error(env, "conv: a tensor offset lies outside the wasm memory passed (pass the memory's current buffer on every call).");
   }
   try {
-    const std::string key = key_of('c', p, 19);
+    const int threads = threads_for(2.0 * double(n) * oh * ow * oc * (ic / g) * kh * kw);
+    const std::string key = key_of('c', p, 19, threads);
     auto e = cache().get(key);
     if (!e) {
       e = make_conv(p);
@@ -316,7 +332,8 @@ napi_value mat_mul(napi_env env, napi_callback_info info) {
     return throw_error(env, "matMul: a tensor offset lies outside the wasm memory passed (pass the memory's current buffer on every call).");
   }
   try {
-    const std::string key = key_of('m', p, 7);
+    const int threads = threads_for(2.0 * double(std::max(ba, bb)) * m * k * n);
+    const std::string key = key_of('m', p, 7, threads);
     auto e = cache().get(key);
     if (!e) {
       e = make_matmul(p);
@@ -357,7 +374,8 @@ napi_value info_fn(napi_env env, napi_callback_info) {
   std::string runtime = v->cpu_runtime == DNNL_RUNTIME_OMP ? "omp" : v->cpu_runtime == DNNL_RUNTIME_TBB ? "tbb" : v->cpu_runtime == DNNL_RUNTIME_SEQ ? "seq" : "other";
   napi_set_named_property(env, o, "version", make_string(env, version));
   napi_set_named_property(env, o, "runtime", make_string(env, runtime));
-  napi_set_named_property(env, o, "threads", make_number(env, omp_get_max_threads()));
+  napi_set_named_property(env, o, "threads", make_number(env, state().threads));
+  napi_set_named_property(env, o, "parallelMinFlops", make_number(env, state().parallel_min_flops));
   napi_set_named_property(env, o, "cores", make_number(env, omp_get_num_procs()));
   napi_set_named_property(env, o, "cacheSize", make_number(env, static_cast<double>(cache().order.size())));
   napi_set_named_property(env, o, "cacheLimit", make_number(env, static_cast<double>(kCacheLimit)));
@@ -379,16 +397,24 @@ napi_value info_fn(napi_env env, napi_callback_info) {
   return o;
 }
 
-// setThreads(n): OpenMP threads for oneDNN calls made from the calling thread (each Node worker
-// thread has its own setting). Returns the previous value.
+// setThreads(n[, parallelMinFlops]): OpenMP threads for oneDNN calls made from the calling thread
+// (each Node worker thread has its own setting), and the FLOPs below which a call runs on one
+// thread (default 32e6). Returns the previous thread count.
 napi_value set_threads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   int32_t n = 0;
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   if (argc < 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) return throw_error(env, "setThreads(n) takes an integer n >= 1.");
-  const int previous = omp_get_max_threads();
+  ThreadState& st = state();
+  const int previous = st.threads;
+  st.threads = n;
   omp_set_num_threads(n);
+  if (argc >= 2) {
+    double min_flops = 0;
+    if (napi_get_value_double(env, argv[1], &min_flops) != napi_ok || !(min_flops >= 0)) return throw_error(env, "setThreads(n, parallelMinFlops): parallelMinFlops must be a number >= 0.");
+    st.parallel_min_flops = min_flops;
+  }
   return make_number(env, previous);
 }
 
@@ -425,6 +451,7 @@ napi_value sgemm_gflops(napi_env env, napi_callback_info info) {
   if (size < 1 || size > 8192) return throw_error(env, "sgemmGflops(size, ms): size between 1 and 8192.");
   std::vector<float> a(size_t(size) * size, 1.0f), b(size_t(size) * size, 0.5f), c(size_t(size) * size);
   for (size_t i = 0; i < a.size(); i++) a[i] = static_cast<float>((i * 7919) % 1000) / 1000.0f;
+  omp_set_num_threads(state().threads);
   auto once = [&] { dnnl_sgemm('N', 'N', size, size, size, 1.0f, a.data(), size, b.data(), size, 0.0f, c.data(), size); };
   once();
   double best = 1e30;

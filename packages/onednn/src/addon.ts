@@ -14,9 +14,12 @@ export interface OneDnnAddon {
   conv(heap: ArrayBuffer | ArrayBufferView, params: Int32Array): void;
   /** A (batched) matrix product on the heap: params as in native/onednn.cc (10 int32 values). */
   matMul(heap: ArrayBuffer | ArrayBufferView, params: Int32Array): void;
-  info(): { version: string; runtime: string; threads: number; cores: number; cacheSize: number; cacheLimit: number; hits: number; misses: number; isa: string };
-  /** OpenMP threads for oneDNN calls from the calling thread; returns the previous count. */
-  setThreads(n: number): number;
+  info(): { version: string; runtime: string; threads: number; parallelMinFlops: number; cores: number; cacheSize: number; cacheLimit: number; hits: number; misses: number; isa: string };
+  /**
+   * OpenMP threads for oneDNN calls from the calling thread, and the FLOPs below which a call runs
+   * on one thread (default 32e6); returns the previous thread count.
+   */
+  setThreads(n: number, parallelMinFlops?: number): number;
   /** The oneDNN implementation a conv or matmul gets (e.g. 'brgconv:avx512_core'). */
   implOf(params: Int32Array): string;
   /** oneDNN's sgemm on size × size matrices in native memory, GFLOP/s of the fastest call within `ms`. */

@@ -18,6 +18,8 @@ export interface OneDnnStatus {
   reason?: string;
   /** oneDNN threads for calls from this thread (OpenMP). 0 when unavailable. */
   threads: number;
+  /** Calls of fewer FLOPs run on one thread. */
+  parallelMinFlops?: number;
   /** oneDNN version, CPU runtime ('omp' on Debian) and the instruction set it runs. */
   version?: string;
   runtime?: string;
@@ -29,6 +31,12 @@ export interface OneDnnStatus {
 export interface RegisterOptions {
   /** oneDNN threads for calls from this thread (default: OpenMP's, i.e. every core or OMP_NUM_THREADS). */
   threads?: number;
+  /**
+   * Calls of fewer FLOPs run on one thread (default 32e6, ~0.15 ms at this machine's one-core GEMM
+   * rate): an OpenMP fork and join costs more than it saves on small convolutions, and much more
+   * while another process holds a core.
+   */
+  parallelMinFlops?: number;
 }
 
 /** Previous configs of the kernels we replaced (undefined: there was none). */
@@ -50,6 +58,7 @@ export function oneDnnStatus(): OneDnnStatus {
     available: true,
     ...(active ? {} : { reason: 'available but not registered: call registerOneDnnKernels()' }),
     threads: info.threads,
+    parallelMinFlops: info.parallelMinFlops,
     version: info.version,
     runtime: info.runtime,
     isa: info.isa,
@@ -67,9 +76,13 @@ export function registerOneDnnKernels(options: RegisterOptions = {}): OneDnnStat
   const loaded = addonOrNull();
   if ('error' in loaded) return oneDnnStatus();
   const { addon } = loaded;
-  if (options.threads !== undefined) {
-    if (!Number.isInteger(options.threads) || options.threads < 1) throw new OneDnnError('BAD_ARGUMENT', `@nf/onednn: threads must be an integer >= 1, received ${String(options.threads)}.`);
-    addon.setThreads(options.threads);
+  if (options.threads !== undefined || options.parallelMinFlops !== undefined) {
+    const threads = options.threads ?? addon.info().threads;
+    if (!Number.isInteger(threads) || threads < 1) throw new OneDnnError('BAD_ARGUMENT', `@nf/onednn: threads must be an integer >= 1, received ${String(options.threads)}.`);
+    const min = options.parallelMinFlops;
+    if (min !== undefined && !(min >= 0)) throw new OneDnnError('BAD_ARGUMENT', `@nf/onednn: parallelMinFlops must be a number >= 0, received ${String(min)}.`);
+    if (min === undefined) addon.setThreads(threads);
+    else addon.setThreads(threads, min);
   }
   if (replaced.size === 0) {
     for (const [name, factory] of ONEDNN_KERNEL_FACTORIES) {
