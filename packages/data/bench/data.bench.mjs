@@ -13,7 +13,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { createPipeline, fashionMnist, imageFolder } from '@nf/data';
+import { createPipeline, fashionMnist, imageFolder } from '@nf/data/node';
 
 const JPEGS = Number(process.env.BENCH_JPEGS ?? 192);
 const WORKERS = (process.env.BENCH_WORKERS ?? '0,1,2').split(',').map(Number);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { createPipeline, fashionMnist, imageFolder, nfnetAugment } from '@nf/data';
+import { createPipeline, fashionMnist, imageFolder, nfnetAugment } from '@nf/data/node';
 
 await tf.setBackend('cpu');
 const train = await fashionMnist({ split: 'train' });

@@ -16,7 +16,7 @@ import { formatCount, resolveLimit } from './limits.js';
 import { NORMALIZATION } from './normalization.js';
 import { oneLine, quote } from './quote.js';
 import { isFile, readBounded, readFileBytes, requireDirectory } from './read-file.js';
-import type { Split } from './mnist.js';
+import type { Split } from './idx-dataset.js';
 import type { DataSource } from './source.js';
 
 export const CIFAR10_CLASSES = [

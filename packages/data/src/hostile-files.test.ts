@@ -18,13 +18,14 @@ import { HOSTILE_CHILD } from '../test/test-worker-path.js';
 import { cifar } from './cifar.js';
 import { decodeImage } from './decode.js';
 import { DataError, isNfError, type DataErrorCode } from './errors.js';
-import { loadIdx } from './idx.js';
+import { loadIdx } from './idx-file.js';
+import { decodeIdx } from './idx.js';
 import { imageFolder } from './image-folder.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { mnist } from './mnist.js';
-import { createPipeline } from './pipeline.js';
+import { createPipeline } from './pipeline-node.js';
 import { quote } from './quote.js';
-import { readImage } from './read-example.js';
+import { readImage } from './file-example-reader.js';
 import type { DataSource } from './source.js';
 
 const tmp = tempDir('nf-data-hostile-');
@@ -168,7 +169,10 @@ interface Made {
   readonly names: readonly string[];
 }
 
-const idxCase = (name: string, bytes: Buffer | (() => Buffer), expected: DataErrorCode | 'ok', check?: Case['check'], fileName = 'f.idx', options?: { maxBytes?: number }): Case => ({
+/** Every IDX case's bytes, for the same case through `decodeIdx` (the browser path) below. */
+const IDX_BYTES: Array<{ name: string; bytes: () => Buffer; fileName: string; options?: { maxBytes?: number } }> = [];
+
+const idxCase = (name: string, bytes: Buffer | (() => Buffer), expected: DataErrorCode | 'ok', check?: Case['check'], fileName = 'f.idx', options?: { maxBytes?: number }): Case => (IDX_BYTES.push({ name, bytes: typeof bytes === 'function' ? bytes : () => bytes, fileName, ...(options ? { options } : {}) }), {
   name,
   expect: expected,
   check,
@@ -686,6 +690,34 @@ describe('hostile and broken files', () => {
   });
 });
 
+describe('the same IDX bytes through decodeIdx (the browser path: DecompressionStream) fail as the file does', () => {
+  /** The message without what may differ: the function named, the inflater's own words, where a bomb was stopped. */
+  const normal = (m: string) =>
+    m
+      .replace(/loadIdx\(/g, 'decodeIdx(')
+      .replace(/corrupt or truncated gzip data \(.*\); download/, 'corrupt or truncated gzip data (…); download')
+      .replace(/at least [\d,]+/, 'at least N');
+  it.each(IDX_BYTES)('$name', async ({ bytes, fileName, options }) => {
+    const dir = path.join(tmp.dir, 'same-bytes');
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, fileName);
+    writeFile(file, bytes());
+    const settle = (p: Promise<unknown>) => p.then((value) => ({ value }), (error: unknown) => ({ error }));
+    const fromFile = await within(settle(loadIdx(file, options)), DEADLINE_MS);
+    const fromBytes = await within(settle(decodeIdx(new Uint8Array(bytes()), { ...options, name: file })), DEADLINE_MS);
+    if ('value' in fromFile) {
+      expect(fromBytes).toEqual(fromFile);
+      return;
+    }
+    if (!('error' in fromBytes)) throw new Error(`expected ${(fromFile.error as DataError).code}, got a result`);
+    const [a, b] = [fromFile.error as DataError, fromBytes.error as DataError];
+    expect(DataError.isInstance(b)).toBe(true);
+    expect(b.code).toBe(a.code);
+    expect(b.message, 'one line').not.toMatch(/[\n\r\u0085\u2028\u2029]/);
+    expect(normal(b.message)).toBe(normal(a.message));
+  });
+});
+
 describe('the pipeline over a folder with hostile images', () => {
   it('skips bombs, FIFOs and garbage with one-line reasons and trains on the rest', async () => {
     const dir = path.join(tmp.dir, 'pipeline');
@@ -747,6 +779,17 @@ describe('bombs stop early (peak memory of a child process)', () => {
     expect(bytes.length).toBeLessThan(2 * MiB); // a few hundred KB on disk
     writeFileSync(file, bytes);
     const report = await child('loadIdx', file);
+    expect(report).toMatchObject({ ok: false, code: 'BAD_IDX', message: expect.stringMatching(pattern) });
+    expect(report.rssMiB - baseline, `peak RSS ${report.rssMiB} MiB vs baseline ${baseline} MiB`).toBeLessThan(extraMiB);
+  });
+
+  it.each([
+    ['874 MiB of zeros behind an 800-byte [1, 28, 28] header', () => gzipBomb(idxHeader(TYPE.uint8, [1, 28, 28]), 874), /needs 800 bytes, its gzip data inflates to at least/, 32],
+    ['874 MiB of zeros behind a real 47 MB MNIST header (the declared size is allocated, no more)', () => gzipBomb(idxHeader(TYPE.uint8, [60000, 28, 28]), 874), /needs 47,040,016 bytes, its gzip data inflates to at least/, 45 + 64],
+  ])('IDX gzip bomb through decodeIdx (DecompressionStream): %s', async (_, make, pattern, extraMiB) => {
+    const file = path.join(dir, 'bomb-idx-web.gz');
+    writeFileSync(file, make());
+    const report = await child('decodeIdx', file);
     expect(report).toMatchObject({ ok: false, code: 'BAD_IDX', message: expect.stringMatching(pattern) });
     expect(report.rssMiB - baseline, `peak RSS ${report.rssMiB} MiB vs baseline ${baseline} MiB`).toBeLessThan(extraMiB);
   });

@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { idxBytes, tempDir, writeIdx } from '../test/files.js';
-import { loadIdx, parseIdx } from './idx.js';
+import { loadIdx } from './idx-file.js';
+import { parseIdx } from './idx.js';
 import { isNfError } from './errors.js';
 
 const tmp = tempDir();

@@ -8,15 +8,17 @@
  * ≥ 1, the product representable), and the size it declares is compared with the bytes present
  * before the data is allocated: a raw file must have exactly that size; a gzip file is inflated
  * as a stream into one buffer of exactly that size, and inflating stops (BAD_IDX) as soon as the
- * data runs past it — a bomb costs at most the declared size plus one 64 KiB chunk. A declared
- * size that the compressed bytes cannot hold (deflate expands at most 1032:1) is refused without
- * allocating, and so is one over `maxBytes` (TOO_LARGE).
+ * data runs past it — a bomb costs at most the declared size plus one chunk (64 KiB from
+ * node:zlib; from `DecompressionStream`, what one 4 KiB slice of input inflates to, at most 4 MiB).
+ * A declared size that the compressed bytes cannot hold (deflate expands at most 1032:1) is refused
+ * without allocating, and so is one over `maxBytes` (TOO_LARGE).
+ *
+ * This module reads bytes (`parseIdx`, `decodeIdx`, gzip through the web-standard
+ * `DecompressionStream`) and runs anywhere; files are idx-file.ts (`loadIdx`, `@nf/data/node`).
  */
-import { createGunzip } from 'node:zlib';
 import { DataError } from './errors.js';
 import { formatCount, resolveLimit } from './limits.js';
 import { oneLine, quote } from './quote.js';
-import { readFileBytes } from './read-file.js';
 
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -43,15 +45,15 @@ const TYPES: Record<number, { dtype: IdxDtype; bytes: number }> = {
 };
 
 /** The longest IDX header: magic and 255 dimensions. */
-const MAX_HEADER = 4 + 4 * 255;
+export const MAX_HEADER = 4 + 4 * 255;
 /** deflate's largest expansion (zlib's documentation: "1032:1"); gzip framing only lowers it. */
 const DEFLATE_MAX_RATIO = 1032;
-/** Inflated bytes handed over per step: the most a gzip bomb inflates past the declared size. */
-const INFLATE_CHUNK = 64 * 1024;
+/** Inflated bytes handed over per step by node:zlib: the most a gzip bomb inflates past the declared size there. */
+export const INFLATE_CHUNK = 64 * 1024;
 
 const FIX = 'pass an IDX file such as train-images-idx3-ubyte(.gz) from MNIST or Fashion-MNIST';
 
-interface IdxHeader {
+export interface IdxHeader {
   readonly dtype: IdxDtype;
   readonly elementBytes: number;
   readonly shape: readonly number[];
@@ -71,7 +73,7 @@ const hex = (v: number, digits: number) => `0x${v.toString(16).toUpperCase().pad
  * The header at the start of `bytes`, checked; undefined when more bytes are needed and
  * `complete` is false (a stream), BAD_IDX when the bytes cannot start an IDX file.
  */
-function readHeader(bytes: Uint8Array, label: string, complete: boolean): IdxHeader | undefined {
+export function readHeader(bytes: Uint8Array, label: string, complete: boolean): IdxHeader | undefined {
   if (bytes.length < 4) {
     if (!complete) return undefined;
     throw new DataError('BAD_IDX', `${label}: ${bytes.length} bytes is too short for an IDX header (4 bytes + 4 per dimension); the file is truncated or not IDX; ${FIX}.`);
@@ -115,7 +117,7 @@ function readHeader(bytes: Uint8Array, label: string, complete: boolean): IdxHea
   return { dtype: type.dtype, elementBytes: type.bytes, shape, headerBytes, totalBytes: headerBytes + count * type.bytes };
 }
 
-function sizeMismatch(label: string, header: IdxHeader, actual: number, what = 'file has'): DataError {
+export function sizeMismatch(label: string, header: IdxHeader, actual: number, what = 'file has'): DataError {
   const { totalBytes: expected } = header;
   return new DataError(
     'BAD_IDX',
@@ -123,7 +125,7 @@ function sizeMismatch(label: string, header: IdxHeader, actual: number, what = '
   );
 }
 
-function overLimit(label: string, header: IdxHeader, maxBytes: number, owner: string): DataError {
+export function overLimit(label: string, header: IdxHeader, maxBytes: number, owner: string): DataError {
   return new DataError(
     'TOO_LARGE',
     `${label}: shape [${header.shape.join(', ')}] of ${header.dtype} is ${formatCount(header.totalBytes)} bytes, over the ${formatCount(maxBytes)}-byte limit (maxBytes); pass ${owner}({ maxBytes }) with a larger value if the file is trusted.`,
@@ -169,7 +171,7 @@ function readValues(view: DataView, offset: number, count: number, dtype: IdxDty
   }
 }
 
-function allocate(label: string, header: IdxHeader): Uint8Array {
+export function allocate(label: string, header: IdxHeader): Uint8Array {
   try {
     return new Uint8Array(header.totalBytes);
   } catch (error) {
@@ -182,104 +184,140 @@ function allocate(label: string, header: IdxHeader): Uint8Array {
 }
 
 /**
- * Inflates gzip IDX bytes into one buffer of exactly the size the header declares: the header is
- * read from the first inflated bytes (at most 1,024 are needed), checked against the compressed
- * size and `maxBytes`, and inflating stops at the first byte past it.
+ * Inflated IDX data arriving in chunks (from node:zlib or a `DecompressionStream`), written into one
+ * buffer of exactly the size the header declares: the header is read from the first inflated bytes
+ * (at most 1,024 are needed), checked against the compressed size and `maxBytes`, and the first byte
+ * past the declared size is an error. `take` and `end` throw the DataError to report.
  */
-function gunzipIdx(gz: Uint8Array, label: string, maxBytes: number, owner: string): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
-    let settled = false;
-    let head: Uint8Array = new Uint8Array(0);
-    let header: IdxHeader | undefined;
-    let out: Uint8Array | undefined;
-    let filled = 0;
-    const fail = (error: unknown) => {
-      if (settled) return;
-      settled = true;
-      gunzip.destroy();
-      reject(error);
-    };
-    const take = (chunk: Uint8Array) => {
-      if (!out) {
-        const joined = new Uint8Array(head.length + chunk.length);
-        joined.set(head);
-        joined.set(chunk, head.length);
-        header = readHeader(joined, label, false);
-        if (!header) {
-          head = joined; // < MAX_HEADER bytes: readHeader decides by then
+export class IdxInflater {
+  private head: Uint8Array = new Uint8Array(0);
+  private header: IdxHeader | undefined;
+  private out: Uint8Array | undefined;
+  private filled = 0;
+
+  constructor(
+    private readonly compressedBytes: number,
+    private readonly label: string,
+    private readonly maxBytes: number,
+    private readonly owner: string,
+  ) {}
+
+  take(chunk: Uint8Array): void {
+    const { label } = this;
+    if (!this.out) {
+      const joined = new Uint8Array(this.head.length + chunk.length);
+      joined.set(this.head);
+      joined.set(chunk, this.head.length);
+      const header = readHeader(joined, label, false);
+      if (!header) {
+        this.head = joined; // < MAX_HEADER bytes: readHeader decides by then
+        return;
+      }
+      const possible = this.compressedBytes * DEFLATE_MAX_RATIO;
+      if (header.totalBytes > possible) {
+        throw new DataError(
+          'BAD_IDX',
+          `${label}: shape [${header.shape.join(', ')}] of ${header.dtype} needs ${formatCount(header.totalBytes)} bytes, but ${formatCount(this.compressedBytes)} bytes of gzip inflate to at most ${formatCount(possible)} (deflate's limit is 1032:1): the file is truncated or its header is corrupt; download the file again.`,
+        );
+      }
+      if (header.totalBytes > this.maxBytes) throw overLimit(label, header, this.maxBytes, this.owner);
+      this.header = header;
+      this.out = allocate(label, header);
+      chunk = joined;
+      this.head = new Uint8Array(0);
+    }
+    if (this.filled + chunk.length > this.out.length) {
+      throw sizeMismatch(label, this.header!, this.filled + chunk.length, 'its gzip data inflates to at least');
+    }
+    this.out.set(chunk, this.filled);
+    this.filled += chunk.length;
+  }
+
+  /** The inflated file, once the stream has ended. */
+  end(): Uint8Array {
+    if (!this.out) readHeader(this.head, this.label, true); // throws: the stream ended inside the header
+    if (this.filled !== this.out!.length) throw sizeMismatch(this.label, this.header!, this.filled, 'its gzip data inflates to');
+    return this.out!;
+  }
+}
+
+/** BAD_IDX for gzip data the inflater refused (`reason` from zlib or the DecompressionStream). */
+export function corruptGzip(label: string, error: unknown): DataError {
+  return new DataError('BAD_IDX', `${label}: corrupt or truncated gzip data (${oneLine((error as Error)?.message ?? String(error))}); download the file again.`, { cause: error });
+}
+
+/** Compressed bytes fed per step to a `DecompressionStream`: deflate's 1032:1 bounds what one step inflates to (about 4 MiB). */
+const INPUT_SLICE = 4 * 1024;
+
+/**
+ * Inflates gzip IDX bytes with the web-standard `DecompressionStream('gzip')` (browsers, Deno, Node
+ * ≥ 18) into one buffer of exactly the declared size (`IdxInflater`). The input is fed in 4 KiB
+ * slices as the output is read, so a bomb is stopped after at most one slice's worth past the
+ * declared size.
+ */
+export async function gunzipIdxWeb(gz: Uint8Array, label: string, maxBytes: number, owner: string): Promise<Uint8Array> {
+  if (typeof DecompressionStream === 'undefined') {
+    throw new DataError('BAD_OPTION', `${label}: gzip data, and this environment has no DecompressionStream; gunzip the file first, or use a current browser or Node ≥ 18.`);
+  }
+  const sink = new IdxInflater(gz.length, label, maxBytes, owner);
+  let offset = 0;
+  const input = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (offset >= gz.length) {
+          controller.close();
           return;
         }
-        const possible = gz.length * DEFLATE_MAX_RATIO;
-        if (header.totalBytes > possible) {
-          throw new DataError(
-            'BAD_IDX',
-            `${label}: shape [${header.shape.join(', ')}] of ${header.dtype} needs ${formatCount(header.totalBytes)} bytes, but ${formatCount(gz.length)} bytes of gzip inflate to at most ${formatCount(possible)} (deflate's limit is 1032:1): the file is truncated or its header is corrupt; download the file again.`,
-          );
-        }
-        if (header.totalBytes > maxBytes) throw overLimit(label, header, maxBytes, owner);
-        out = allocate(label, header);
-        chunk = joined;
-        head = new Uint8Array(0);
-      }
-      if (filled + chunk.length > out.length) {
-        throw sizeMismatch(label, header!, filled + chunk.length, 'its gzip data inflates to at least');
-      }
-      out.set(chunk, filled);
-      filled += chunk.length;
-    };
-    gunzip.on('data', (chunk: Buffer) => {
-      if (settled) return;
+        const end = Math.min(gz.length, offset + INPUT_SLICE);
+        controller.enqueue(gz.slice(offset, end));
+        offset = end;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  const reader = input.pipeThrough(new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>).getReader();
+  try {
+    for (;;) {
+      let step: Awaited<ReturnType<typeof reader.read>>;
       try {
-        take(chunk);
+        step = await reader.read();
       } catch (error) {
-        fail(error);
+        throw corruptGzip(label, error);
       }
-    });
-    gunzip.on('error', (error: Error) =>
-      fail(new DataError('BAD_IDX', `${label}: corrupt or truncated gzip data (${oneLine(error.message)}); download the file again.`, { cause: error })),
-    );
-    gunzip.on('end', () => {
-      if (settled) return;
-      try {
-        if (!out) readHeader(head, label, true); // throws: the stream ended inside the header
-        if (filled !== out!.length) throw sizeMismatch(label, header!, filled, 'its gzip data inflates to');
-        settled = true;
-        resolve(out!);
-      } catch (error) {
-        fail(error);
-      }
-    });
-    gunzip.end(gz);
-  });
+      if (step.done) break;
+      sink.take(step.value);
+    }
+    return sink.end();
+  } catch (error) {
+    await reader.cancel().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Options of `decodeIdx`. */
+export interface IdxDecodeOptions extends IdxReadOptions {
+  /** The file the bytes came from, named (quoted) in error messages. */
+  readonly name?: string;
 }
 
 /**
- * Reads an IDX file, gzip or raw, within `maxBytes`: a raw file's header is checked against its
- * size before the body is read; a gzip file is inflated by `gunzipIdx`. `hint` ends a NOT_FOUND
- * message, `owner` (the public function) is named in TOO_LARGE messages.
+ * Parses IDX bytes, gzip-compressed or not (detected by content), within `maxBytes` (after
+ * decompression; default 1 GiB) — the checks of `loadIdx` on bytes a page fetched or a user picked.
+ * Gzip is inflated with `DecompressionStream`, stopped at the size the header declares.
  */
-export async function readIdxFile(file: string, hint: string, maxBytes: number, owner: string): Promise<IdxArray> {
-  const label = quote(file);
-  const bytes = await readFileBytes(file, hint, {
-    maxBytes,
-    limitName: 'maxBytes',
-    inspect: {
-      prefixBytes: MAX_HEADER,
-      check: (prefix, size) => {
-        if (isGzip(prefix)) return;
-        const header = readHeader(prefix, label, prefix.length === size)!;
-        if (header.totalBytes !== size) throw sizeMismatch(label, header, size);
-        if (size > maxBytes) throw overLimit(label, header, maxBytes, owner);
-      },
-    },
-  });
-  return parseIdx(isGzip(bytes) ? await gunzipIdx(bytes, label, maxBytes, owner) : bytes, file);
+export async function decodeIdx(bytes: Uint8Array | ArrayBuffer, options: IdxDecodeOptions = {}): Promise<IdxArray> {
+  if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
+  if (!(bytes instanceof Uint8Array)) throw new DataError('BAD_OPTION', `decodeIdx: bytes must be a Uint8Array or an ArrayBuffer of an IDX file, received ${bytes === null ? 'null' : typeof bytes}.`);
+  const maxBytes = resolveLimit('decodeIdx', 'maxBytes', options?.maxBytes);
+  return decodeIdxBytes(bytes, options.name, maxBytes, 'decodeIdx');
 }
 
-/** Reads any IDX file, gzip-compressed or not, into `{ shape, dtype, data }`. */
-export async function loadIdx(path: string, options: IdxReadOptions = {}): Promise<IdxArray> {
-  if (typeof path !== 'string') throw new DataError('BAD_OPTION', `loadIdx: path must be a file path, received ${typeof path}.`);
-  const maxBytes = resolveLimit('loadIdx', 'maxBytes', options?.maxBytes);
-  return readIdxFile(path, 'pass the path of an IDX file (for example train-images-idx3-ubyte.gz)', maxBytes, 'loadIdx');
+/** `decodeIdx` for the loaders: `owner` (the public function) is named in TOO_LARGE messages. */
+export async function decodeIdxBytes(bytes: Uint8Array, name: string | undefined, maxBytes: number, owner: string): Promise<IdxArray> {
+  const label = name === undefined ? 'IDX data' : quote(name);
+  if (isGzip(bytes)) return parseIdx(await gunzipIdxWeb(bytes, label, maxBytes, owner), name);
+  const header = readHeader(bytes, label, true)!;
+  if (header.totalBytes !== bytes.length) throw sizeMismatch(label, header, bytes.length);
+  if (bytes.length > maxBytes) throw overLimit(label, header, maxBytes, owner);
+  return parseIdx(bytes, name);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode, tempDir, writeFile } from '../test/files.js';
 import { imageFolder } from './image-folder.js';
-import { readImage } from './read-example.js';
+import { readImage } from './file-example-reader.js';
 
 const tmp = tempDir();
 afterAll(tmp.remove);

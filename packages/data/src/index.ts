@@ -1,21 +1,29 @@
+/**
+ * @nf/data, for any environment (browsers, workers, Node): no Node module is reached from here. Files,
+ * folders, worker threads and image decoding (sharp) are `@nf/data/node` (node.ts), which re-exports
+ * all of this.
+ */
+
 // Sources
-export { loadIdx, parseIdx, type IdxArray, type IdxData, type IdxDtype, type IdxReadOptions } from './idx.js';
+export { parseIdx, decodeIdx, type IdxArray, type IdxData, type IdxDtype, type IdxReadOptions, type IdxDecodeOptions } from './idx.js';
 export {
-  fashionMnist,
-  mnist,
+  fashionMnistFromBytes,
+  fashionMnistFromUrls,
+  mnistFromBytes,
+  mnistFromUrls,
   FASHION_MNIST_CLASSES,
   MNIST_CLASSES,
-  DEBIAN_FASHION_MNIST_DIR,
-  type IdxDatasetOptions,
+  IDX_FILES,
+  type IdxBytesOptions,
+  type IdxUrlOptions,
   type Split,
-} from './mnist.js';
-export { cifar, CIFAR10_CLASSES, type CifarOptions } from './cifar.js';
-export { imageFolder, IMAGE_EXTENSIONS, type ImageFolderOptions } from './image-folder.js';
+} from './idx-dataset.js';
+export type { FetchLike } from './fetch-bytes.js';
 export { fromArrays, type FromArraysOptions } from './from-arrays.js';
 export { syntheticImages, syntheticImage, type SyntheticOptions } from './synthetic.js';
 export type { DataSource, SourceSpec, ImageFileLimits } from './source.js';
 export { readImage, type SkippedFile } from './read-example.js';
-export { decodeImage, type DecodeOptions } from './decode.js';
+export { imageFromImageData, imageFromCanvas, type ImageDataLike, type CanvasLike, type DrawableLike } from './pixels.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
 export { NORMALIZATION, normalize, type Normalization } from './normalization.js';
 

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir, writeIdx } from '../test/files.js';
-import { DEBIAN_FASHION_MNIST_DIR, fashionMnist, FASHION_MNIST_CLASSES, mnist } from './mnist.js';
+import { FASHION_MNIST_CLASSES } from './idx-dataset.js';
+import { DEBIAN_FASHION_MNIST_DIR, fashionMnist, mnist } from './mnist.js';
 
 const tmp = tempDir();
 afterAll(tmp.remove);

@@ -1,37 +1,23 @@
 /**
- * MNIST and Fashion-MNIST from their four IDX files (gzip or raw), and the Fashion-MNIST subset
- * bundled in data/fashion-mnist (10,000 train + 2,000 test images, stratified; MIT licence,
- * © 2017 Zalando SE — see data/fashion-mnist/LICENSE and README.md).
+ * MNIST and Fashion-MNIST from their four IDX files (gzip or raw) in a folder, and the Fashion-MNIST
+ * subset bundled in data/fashion-mnist (10,000 train + 2,000 test images, stratified; MIT licence,
+ * © 2017 Zalando SE — see data/fashion-mnist/LICENSE and README.md). Node only (`@nf/data/node`);
+ * from bytes or URLs (a browser): idx-dataset.ts, which checks the pair for both.
  */
 import path from 'node:path';
 import { DataError } from './errors.js';
-import { readIdxFile, type IdxArray } from './idx.js';
+import { readIdxFile } from './idx-file.js';
+import type { IdxArray } from './idx.js';
+import { checkSplit, FASHION_MNIST_CLASSES, idxPairSource, MNIST_CLASSES, type Split } from './idx-dataset.js';
 import { resolveLimit } from './limits.js';
 import { NORMALIZATION, type Normalization } from './normalization.js';
 import { bundledFashionMnistDir } from './package-paths.js';
 import { quote } from './quote.js';
 import { isFile, requireDirectory } from './read-file.js';
-import { toShared, type DataSource } from './source.js';
-
-export const FASHION_MNIST_CLASSES = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-] as const;
-
-export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
+import type { DataSource } from './source.js';
 
 /** Where Debian's `dataset-fashion-mnist` package installs the full set. */
 export const DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
-
-export type Split = 'train' | 'test';
 
 export interface IdxDatasetOptions {
   /** Folder holding the four IDX files. For `fashionMnist`, absent = the bundled subset. */
@@ -69,50 +55,14 @@ async function loadIdxPair(
   owner: 'fashionMnist' | 'mnist',
   maxBytesOption: unknown,
 ): Promise<DataSource> {
-  if (split !== 'train' && split !== 'test') {
-    throw new DataError('BAD_OPTION', `${name}: split must be 'train' or 'test', received ${JSON.stringify(split)}.`);
-  }
+  checkSplit(name, split);
   const maxBytes = resolveLimit(owner, 'maxBytes', maxBytesOption);
   await requireDirectory(dir, 'folder', `pass the folder holding the MNIST-format IDX files (for the full Fashion-MNIST: apt-get install dataset-fashion-mnist, then dir: '${DEBIAN_FASHION_MNIST_DIR}')`);
   const prefix = split === 'train' ? 'train' : 't10k';
   const imageFile = await findIdxFile(dir, prefix, 'images', 3);
   const labelFile = await findIdxFile(dir, prefix, 'labels', 1);
   const [images, labels] = await Promise.all([readIdx(imageFile, maxBytes, owner), readIdx(labelFile, maxBytes, owner)]);
-  if (images.dtype !== 'uint8' || images.shape.length !== 3) {
-    throw new DataError(
-      'BAD_IDX',
-      `${quote(imageFile)}: expected uint8 images of shape [N, H, W], found ${images.dtype} [${images.shape.join(', ')}]; pass an images file (idx3-ubyte).`,
-    );
-  }
-  if (labels.dtype !== 'uint8' || labels.shape.length !== 1) {
-    throw new DataError(
-      'BAD_IDX',
-      `${quote(labelFile)}: expected uint8 labels of shape [N], found ${labels.dtype} [${labels.shape.join(', ')}]; pass a labels file (idx1-ubyte).`,
-    );
-  }
-  const [n, height, width] = images.shape as [number, number, number];
-  if (labels.shape[0] !== n) {
-    throw new DataError(
-      'COUNT_MISMATCH',
-      `${quote(imageFile)} holds ${n} images but ${quote(labelFile)} holds ${labels.shape[0]} labels; use the images and labels files of the same split.`,
-    );
-  }
-  const labelData = Int32Array.from(labels.data as Uint8Array);
-  const bad = labelData.findIndex((l) => l >= classNames.length);
-  if (bad >= 0) {
-    throw new DataError('BAD_IDX', `${quote(labelFile)}: label ${labelData[bad]} at index ${bad} is not below ${classNames.length} classes; is this the right labels file?`);
-  }
-  return {
-    name,
-    size: n,
-    classNames,
-    numClasses: classNames.length,
-    labels: labelData,
-    channels: 1,
-    imageSize: { height, width },
-    normalization,
-    spec: { kind: 'raster', data: toShared(images.data as Uint8Array), height, width, channels: 1 },
-  };
+  return idxPairSource({ array: images, name: imageFile }, { array: labels, name: labelFile }, name, classNames, normalization);
 }
 
 /**

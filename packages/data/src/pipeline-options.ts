@@ -2,7 +2,6 @@
  * The options of `createPipeline`, their defaults, and their validation into the serialisable
  * plan a worker receives. Every check names the option, the value received and what is allowed.
  */
-import { availableParallelism } from 'node:os';
 import { resolveEvalTransform, type EvalConvention, type EvalCropMode } from './augment/eval-transform.js';
 import { RAND_AUGMENT_DEFAULTS, RAND_AUGMENT_OPS, type RandAugmentOptions } from './augment/rand-augment.js';
 import { RANDOM_RESIZED_CROP_DEFAULTS, type RandomResizedCropOptions } from './augment/random-resized-crop.js';
@@ -71,7 +70,7 @@ export interface PipelineOptions {
   readonly labelSmoothing?: number;
   /** Mean/std on the [0, 1] scale; default the source's; false = raw 0–255 floats. */
   readonly normalization?: Normalization | false;
-  /** Worker threads; 0 prepares batches on the calling thread. Default min(2, cores). */
+  /** Worker threads; 0 prepares batches on the calling thread. Default min(2, cores) in `@nf/data/node`; the main entry starts none (0 only). */
   readonly workers?: number;
   /** Batches prepared ahead. Default 2 per worker. */
   readonly prefetch?: number;
@@ -138,7 +137,8 @@ function resolveMix(a: AugmentOptions): MixPlan | null {
   return { mixupAlpha, cutmix, mode };
 }
 
-export function resolvePipelineOptions(source: DataSource, options: PipelineOptions): ResolvedPipeline {
+/** `defaultWorkers`: the default of `workers` (min(2, cores) in `@nf/data/node`, 0 in the main entry). */
+export function resolvePipelineOptions(source: DataSource, options: PipelineOptions, defaultWorkers: number): ResolvedPipeline {
   if (typeof options !== 'object' || options === null) fail('options', options, 'an object with at least batchSize');
   const batchSize = integer('batchSize', options.batchSize ?? NaN, 1, 0);
   const seed = integer('seed', options.seed, 0, 0);
@@ -178,7 +178,7 @@ export function resolvePipelineOptions(source: DataSource, options: PipelineOpti
       fail(`normalization.${key}`, v, `1 or 3 finite numbers${key === 'std' ? ' > 0' : ''}`);
     }
   }
-  const workers = integer('workers', options.workers, 0, Math.min(2, availableParallelism()));
+  const workers = integer('workers', options.workers, 0, defaultWorkers);
   const prefetch = integer('prefetch', options.prefetch, 1, Math.max(1, 2 * workers));
   const evalPlan = resolveEvalTransform(
     { convention: options.evalConvention, cropMode: options.evalCropMode, cropPct: options.evalCropPct, padding: options.evalPadding, interpolation: options.evalInterpolation },

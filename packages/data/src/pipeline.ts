@@ -1,20 +1,35 @@
 /**
  * `createPipeline(source, options)`: seeded shuffling, batching, per-example augmentation and
- * batch mixing prepared ahead in worker threads; the main thread only wraps ready buffers in
- * tensors. A batch is a pure function of (seed, epoch, its position in the epoch), so the same
- * seed gives the same bytes with any number of workers, and `position()` is all a checkpoint
- * needs to resume exactly.
+ * batch mixing, prepared on the calling thread or — in `@nf/data/node` — ahead in worker threads;
+ * the main thread only wraps ready buffers in tensors. A batch is a pure function of (seed, epoch,
+ * its position in the epoch), so the same seed gives the same bytes with any number of workers (and
+ * in a browser), and `position()` is all a checkpoint needs to resume exactly. What differs by
+ * environment (workers, image files) comes in as a `PipelineHost`; this module reaches no Node module.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchesPerEpoch, batchRange, epochOrder } from './batch-plan.js';
-import { loadSharp } from './decode.js';
 import { DataError } from './errors.js';
-import { workerScriptPath } from './package-paths.js';
 import { resolvePipelineOptions, type PipelineOptions, type PipelinePosition, type ResolvedPipeline } from './pipeline-options.js';
-import { prepareBatch, type BatchTask, type PreparedBatch } from './prepare-batch.js';
-import { createExampleReader, type SkippedFile } from './read-example.js';
+import { prepareBatch, type BatchPlan, type BatchTask, type PreparedBatch } from './prepare-batch.js';
+import { createExampleReader, filesNeedNode, type FileReaderFactory, type SkippedFile } from './read-example.js';
 import { toShared, type DataSource, type SourceSpec } from './source.js';
-import { WorkerPool } from './worker-pool.js';
+
+/** Batches prepared off the calling thread (Node: worker-pool.ts). */
+export interface BatchWorkers {
+  run(task: BatchTask): Promise<PreparedBatch>;
+  readonly size: number;
+  close(): Promise<void>;
+}
+
+/** What the environment gives the pipeline: the default worker count, a worker pool, a reader of image files. */
+export interface PipelineHost {
+  readonly defaultWorkers: () => number;
+  readonly startWorkers?: (workers: number, init: { spec: SourceSpec; labels: Int32Array; plan: BatchPlan }) => Promise<BatchWorkers>;
+  readonly readFiles?: FileReaderFactory;
+}
+
+/** The main entry's host: no worker threads, no image files. */
+const BROWSER_HOST: PipelineHost = { defaultWorkers: () => 0 };
 
 export interface BatchInfo {
   /** Epoch of the batch (from 0). */
@@ -89,15 +104,23 @@ class DataPipeline implements Pipeline<TensorBatch | ArrayBatch> {
   private readonly settings: ResolvedPipeline;
   private pos: PipelinePosition;
   private readonly skippedByIndex = new Map<number, SkippedFile>();
-  private pool: WorkerPool | undefined;
+  private pool: BatchWorkers | undefined;
   private running: AsyncGenerator<TensorBatch | ArrayBatch> | undefined;
   private order: { epoch: number; order: Int32Array } | undefined;
 
   constructor(
     readonly source: DataSource,
     options: PipelineOptions,
+    private readonly host: PipelineHost,
   ) {
-    this.settings = resolvePipelineOptions(source, options);
+    if (source.spec.kind === 'files' && !host.readFiles) throw filesNeedNode('createPipeline', source.name);
+    this.settings = resolvePipelineOptions(source, options, host.defaultWorkers());
+    if (this.settings.workers > 0 && !host.startWorkers) {
+      throw new DataError(
+        'BAD_OPTION',
+        `createPipeline: workers: ${this.settings.workers} needs worker threads, which this entry does not start; pass workers: 0 (the default here), or in Node import { createPipeline } from '@nf/data/node'.`,
+      );
+    }
     const { plan } = this.settings;
     this.batchSize = this.settings.batchSize;
     this.batchesPerEpoch = batchesPerEpoch(source.size, this.batchSize, this.settings.dropRemainder);
@@ -164,11 +187,8 @@ class DataPipeline implements Pipeline<TensorBatch | ArrayBatch> {
     const { workers, prefetch, plan } = this.settings;
     const spec = workers > 0 ? shareableSpec(this.source.spec) : this.source.spec;
     try {
-      if (workers > 0) {
-        if (spec.kind === 'files') await loadSharp();
-        this.pool = new WorkerPool(workerScriptPath(), workers, { spec, labels: this.source.labels, plan });
-      }
-      const read = workers > 0 ? undefined : createExampleReader(spec);
+      if (workers > 0) this.pool = await this.host.startWorkers!(workers, { spec, labels: this.source.labels, plan });
+      const read = workers > 0 ? undefined : createExampleReader(spec, this.host.readFiles);
       const tasks = this.tasks();
       const queue: { task: BatchTask; result: Promise<PreparedBatch> }[] = [];
       const enqueue = (limit: number) => {
@@ -234,14 +254,21 @@ class DataPipeline implements Pipeline<TensorBatch | ArrayBatch> {
 /**
  * A data pipeline over `source`: `for await (const batch of pipeline)` yields batches until the
  * end of epoch `epochs − 1`. Tensors are created on the calling thread with @tensorflow/tfjs-core
- * and belong to the caller (dispose them); `output: 'arrays'` yields typed arrays instead.
+ * and belong to the caller (dispose them); `output: 'arrays'` yields typed arrays instead. This
+ * entry prepares batches on the calling thread (`workers: 0`) from pixels or generated images;
+ * `@nf/data/node`'s `createPipeline` adds worker threads (the default there) and image folders.
  */
 export function createPipeline(source: DataSource, options: PipelineOptions & { readonly output: 'arrays' }): Pipeline<ArrayBatch>;
 export function createPipeline(source: DataSource, options: PipelineOptions & { readonly output?: 'tensors' }): Pipeline<TensorBatch>;
 export function createPipeline(source: DataSource, options: PipelineOptions): Pipeline<TensorBatch> | Pipeline<ArrayBatch>;
 export function createPipeline(source: DataSource, options: PipelineOptions): Pipeline<TensorBatch> | Pipeline<ArrayBatch> {
+  return createPipelineOn(BROWSER_HOST, source, options);
+}
+
+/** `createPipeline` with the environment's workers and file reader (`@nf/data/node` passes Node's). */
+export function createPipelineOn(host: PipelineHost, source: DataSource, options: PipelineOptions): Pipeline<TensorBatch> | Pipeline<ArrayBatch> {
   if (typeof source !== 'object' || source === null || !source.spec || !(source.labels instanceof Int32Array)) {
     throw new DataError('BAD_OPTION', `createPipeline: source must come from fashionMnist, mnist, cifar, imageFolder, fromArrays or syntheticImages, received ${String(source)}.`);
   }
-  return new DataPipeline(source, options) as Pipeline<TensorBatch> | Pipeline<ArrayBatch>;
+  return new DataPipeline(source, options, host) as Pipeline<TensorBatch> | Pipeline<ArrayBatch>;
 }

@@ -55,9 +55,12 @@ export interface DataSource {
   readonly spec: SourceSpec;
 }
 
-/** A copy of `bytes` in a SharedArrayBuffer (or `bytes` itself when already shared). */
+/**
+ * A copy of `bytes` in a SharedArrayBuffer (or `bytes` itself when already shared), for worker threads;
+ * `bytes` itself where there is no SharedArrayBuffer (a page that is not cross-origin isolated).
+ */
 export function toShared(bytes: Uint8Array): Uint8Array {
-  if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
+  if (typeof SharedArrayBuffer === 'undefined' || bytes.buffer instanceof SharedArrayBuffer) return bytes;
   const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
   shared.set(bytes);
   return shared;

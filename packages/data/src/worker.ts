@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { prepareBatch, type BatchPlan, type BatchTask } from './prepare-batch.js';
-import { createExampleReader } from './read-example.js';
+import { createNodeExampleReader } from './file-example-reader.js';
 import type { SourceSpec } from './source.js';
 
 export interface WorkerInit {
@@ -23,7 +23,7 @@ export interface WorkerRequest {
 if (parentPort) {
   const port = parentPort;
   const { spec, labels, plan } = workerData as WorkerInit;
-  const read = createExampleReader(spec);
+  const read = createNodeExampleReader(spec);
   port.on('message', (request: WorkerRequest) => {
     prepareBatch(read, labels, request.task, plan).then(
       (result) => port.postMessage({ id: request.id, result }, [result.images.buffer as ArrayBuffer, result.labels.buffer as ArrayBuffer, result.indices.buffer as ArrayBuffer]),

@@ -6,9 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { decodeImage, loadSharp } from '../src/decode.js';
-import { loadIdx } from '../src/idx.js';
+import { loadIdx } from '../src/idx-file.js';
 import { imageFolder } from '../src/image-folder.js';
-import { readImage } from '../src/read-example.js';
+import { readImage } from '../src/file-example-reader.js';
+import { decodeIdx } from '../src/idx.js';
 
 const [op, file, options] = JSON.parse(process.argv[2] ?? '["noop"]') as [string, string, Record<string, number>];
 
@@ -16,6 +17,10 @@ async function main(): Promise<Record<string, unknown>> {
   await loadSharp(); // every run holds the same modules, so peaks compare with the 'noop' baseline
   if (op === 'loadIdx') {
     const { shape } = await loadIdx(file, options);
+    return { shape };
+  }
+  if (op === 'decodeIdx') {
+    const { shape } = await decodeIdx(readFileSync(file), options); // the browser path: DecompressionStream
     return { shape };
   }
   if (op === 'decodeImage') {

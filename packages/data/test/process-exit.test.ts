@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const built = existsSync(path.join(root, 'dist', 'index.js')) && existsSync(path.join(root, 'dist', 'worker.cjs'));
+const built = existsSync(path.join(root, 'dist', 'node.js')) && existsSync(path.join(root, 'dist', 'worker.cjs'));
 const run = promisify(execFile);
 
 const body = `
@@ -26,12 +26,12 @@ const body = `
 
 describe.skipIf(!built)('built package', () => {
   it('ESM: the process exits after break and after an abandoned iteration', async () => {
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', `import * as data from '@nf/data';\n${body}`], { cwd: root, timeout: 30_000 });
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', `import * as data from '@nf/data/node';\n${body}`], { cwd: root, timeout: 30_000 });
     expect(stdout.trim()).toBe('done 2');
   });
 
   it('CommonJS: the same through require and dist/worker.cjs', async () => {
-    const { stdout } = await run(process.execPath, ['-e', `const data = require('@nf/data');\n(async () => {${body}})();`], { cwd: root, timeout: 30_000 });
+    const { stdout } = await run(process.execPath, ['-e', `const data = require('@nf/data/node');\n(async () => {${body}})();`], { cwd: root, timeout: 30_000 });
     expect(stdout.trim()).toBe('done 2');
   });
 });
