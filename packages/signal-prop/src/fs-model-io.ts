@@ -1,7 +1,7 @@
 /**
  * A `tf.io` handler for a tfjs Layers model on the local file system (model.json + weight
- * shards), since `file://` needs tfjs-node. Used by the CLI; not exported from the package index
- * (it needs `node:fs`). Every failure is a `SignalPropError` with code `BAD_MODEL_FILE` and a
+ * shards), since `file://` needs tfjs-node. Used by the CLI; exported from `@nf/signal-prop/node`
+ * (it needs `node:fs`), not from the main entry. Every failure is a `SignalPropError` with code `BAD_MODEL_FILE` and a
  * one-line message.
  */
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
