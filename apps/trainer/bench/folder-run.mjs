@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { fashionMnist } from '@nf/data';
+import { fashionMnist } from '@nf/data/node';
 
 const argv = process.argv.slice(2);
 const dash = argv.indexOf('--');

@@ -63,7 +63,7 @@ import {
   normalize,
   randAugment,
   randomResizedCrop,
-} from '@nf/data';
+} from '@nf/data/node';
 
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 256);
 const WORKERS = (process.env.BENCH_WORKERS ?? '1,2').split(',').map(Number);

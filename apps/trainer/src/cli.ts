@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
-import { countMacs, countParams, configOf, loadModel } from '@nf/models';
+import { countMacs, countParams, configOf, loadModel } from '@nf/models/node';
 import { COMMANDS, parseArgs, usageOf, type Command, type ParsedArgs } from './cli/cli-args.js';
 import { resolveConfig, PRESETS, type TrainConfig } from './config/train-config.js';
 import { resumeTarget, resumedConfig } from './checkpoints/resume.js';

@@ -5,7 +5,7 @@
  * checkpoint and say how to resume; a report.html and the final model at the end.
  */
 import * as tf from '@tensorflow/tfjs';
-import { countParams, createModel, saveModel, configOf, type NfConfig } from '@nf/models';
+import { countParams, createModel, saveModel, configOf, type NfConfig } from '@nf/models/node';
 import { availableParallelism } from 'node:os';
 import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -7,7 +7,7 @@
  * batches come from `folderDataset` and are evaluated by `evaluateAsync`, as in training, so a run's
  * last evaluation and this one agree. Unreadable images are reported, left out and counted.
  */
-import { imageFolder } from '@nf/data';
+import { imageFolder } from '@nf/data/node';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TrainerError, oneLine, quote } from '../errors.js';

@@ -6,7 +6,7 @@
  * and entries read); past a bound it stops with one error line. An argument that cannot be read, or a
  * folder without images, becomes an entry with an error, in its place.
  */
-import { IMAGE_EXTENSIONS } from '@nf/data';
+import { IMAGE_EXTENSIONS } from '@nf/data/node';
 import { opendir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TrainerError, quote } from '../errors.js';

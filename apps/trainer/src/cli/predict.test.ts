@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import '@nf/wasm-kernels';
-import { decodeImage, evalTransform, normalize } from '@nf/data';
+import { decodeImage, evalTransform, normalize } from '@nf/data/node';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -6,7 +6,7 @@
  * classes; a file that cannot be read or decoded gets its reason instead, in its place.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createPipeline, type DataSource } from '@nf/data';
+import { createPipeline, type DataSource } from '@nf/data/node';
 import { TrainerError, oneLine, quote } from '../errors.js';
 import { imagePaths, type ImageEntry } from './image-paths.js';
 import type { InferenceModel } from '../model/inference-model.js';

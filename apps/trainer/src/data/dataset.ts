@@ -2,7 +2,7 @@
  * The trainer's datasets: the preset sets (bundled Fashion-MNIST, CIFAR-10 batches, synthetic) in
  * memory through `fromSource` (raster-dataset.ts), and image folders streamed through @nf/data's workers.
  */
-import { cifar, fashionMnist, syntheticImage, syntheticImages, type DataSource } from '@nf/data';
+import { cifar, fashionMnist, syntheticImage, syntheticImages, type DataSource } from '@nf/data/node';
 import { configOf } from '@nf/models';
 import type { TrainConfig } from '../config/train-config.js';
 import { loadFolderDatasets } from './folder-dataset.js';

@@ -8,7 +8,7 @@
  * aspect ratio kept). Unreadable images are left out of their batch, counted and reported once each.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createPipeline, hashSeed, imageFolder, readImage, resize, Rng, type AugmentOptions, type DataSource } from '@nf/data';
+import { createPipeline, hashSeed, imageFolder, readImage, resize, Rng, type AugmentOptions, type DataSource } from '@nf/data/node';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BatchStream, Dataset } from './dataset.js';

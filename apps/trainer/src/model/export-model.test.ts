@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel } from '@nf/models';
+import { loadModel } from '@nf/models/node';
 import { resolveConfig } from '../config/train-config.js';
 import { train } from '../train.js';
 import { exportModel } from './export-model.js';

@@ -3,7 +3,7 @@
  * (@nf/ws-conv `foldWeightStandardization`), for inference without re-standardizing every
  * kernel on each forward pass. The outputs equal the trained model's within float error (tested).
  */
-import { loadModel, saveModel } from '@nf/models';
+import { loadModel, saveModel } from '@nf/models/node';
 import { foldWeightStandardization } from '@nf/ws-conv';
 
 export async function exportModel(from: string, to: string): Promise<void> {

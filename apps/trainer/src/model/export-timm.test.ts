@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { configOf, createModel, loadModel, readSafetensors, saveTimmCheckpoint } from '@nf/models';
+import { configOf, createModel, loadModel, readSafetensors, saveTimmCheckpoint } from '@nf/models/node';
 import { writeTimmExport } from './export-timm.js';
 import { loadPretrained } from './pretrained.js';
 import { pyFloat, timmModel } from './timm-args.js';

@@ -7,7 +7,7 @@
  * record it; nothing is guessed.
  */
 import * as tf from '@tensorflow/tfjs';
-import { loadModel, modelMetadata } from '@nf/models';
+import { loadModel, modelMetadata } from '@nf/models/node';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TrainerError, quote } from '../errors.js';

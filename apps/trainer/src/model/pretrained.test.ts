@@ -14,7 +14,7 @@ import '@nf/wasm-kernels';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { configOf, createModel, loadModel, readSafetensors, saveTimmCheckpoint, type NamedArray } from '@nf/models';
+import { configOf, createModel, loadModel, readSafetensors, saveTimmCheckpoint, type NamedArray } from '@nf/models/node';
 import { train } from '../train.js';
 import { loadPretrained, weightsFormat } from './pretrained.js';
 import { namedWeights } from '../step/train-step.js';

@@ -13,7 +13,7 @@
  * checkpoint's weights win (train.ts).
  */
 import type * as tf from '@tensorflow/tfjs';
-import { loadHaikuCheckpoint, loadTimmCheckpoint, type LoadReport } from '@nf/models';
+import { loadHaikuCheckpoint, loadTimmCheckpoint, type LoadReport } from '@nf/models/node';
 import { open, stat } from 'node:fs/promises';
 import { TrainerError, quote } from '../errors.js';
 
