@@ -127,7 +127,7 @@ const isF32 = (...ts: tf.TensorInfo[]) => ts.every((t) => t.dtype === 'float32' 
 function accelerated(kernelName: string, previous: tf.KernelConfig | undefined, take: (args: Parameters<tf.KernelFunc>[0], backend: WasmBackend) => tf.TensorInfo | undefined): tf.KernelConfig {
   const fallback = (args: Parameters<tf.KernelFunc>[0]) => {
     count(kernelName, 'fallback');
-    if (!previous) throw new OneDnnError('NO_FALLBACK', `@nf/onednn: ${kernelName} got a call oneDNN cannot take and no other wasm kernel is registered; import @nf/wasm-kernels (or tfjs-backend-wasm) before registerOneDnnKernels().`);
+    if (!previous) throw new OneDnnError('NO_FALLBACK', `@nf/onednn: ${kernelName} got a call oneDNN cannot take (float32 NHWC only) and no other wasm kernel is registered; import @nf/wasm-kernels (or tfjs-backend-wasm) before registerOneDnnKernels().`);
     return previous.kernelFunc(args);
   };
   return {
@@ -221,6 +221,58 @@ export function depthwiseConv2dBackpropFilterKernel(addon: OneDnnAddon, previous
   });
 }
 
+/** @nf/ws-conv's grouped-convolution kernels (x NHWC, filter [kh, kw, in/groups, out]; attrs strides, pad, groups). */
+interface GroupedAttrs {
+  strides: [number, number];
+  pad: ConvAttrs['pad'];
+  groups: number;
+}
+
+function groupedInfo(kernelName: string, xShape: Shape4, filterShape: Shape4, a: GroupedAttrs): tf.backend_util.Conv2DInfo {
+  const g = a.groups;
+  const [kh, kw, cinPerGroup, cout] = filterShape;
+  if (!Number.isInteger(g) || g < 1 || cinPerGroup * g !== xShape[3] || cout % g !== 0) {
+    throw new OneDnnError('BAD_ARGUMENT', `@nf/onednn: ${kernelName} got input ${JSON.stringify(xShape)}, filter ${JSON.stringify(filterShape)} and groups ${g}; the filter must be [kh, kw, in/groups, out] with out divisible by groups.`);
+  }
+  // The Conv2DInfo of the dense conv with the same geometry (channel counts are all it reads of the filter).
+  const info = convInfo(xShape, [kh, kw, xShape[3], cout], { strides: a.strides, pad: a.pad, dilations: 1 }, false);
+  if (!info) throw new OneDnnError('NO_FALLBACK', `@nf/onednn: ${kernelName} with pad ${JSON.stringify(a.pad)} on input ${JSON.stringify(xShape)} has a geometry oneDNN cannot express (its output size rounds differently).`);
+  return info;
+}
+
+/** The three grouped-convolution kernels @nf/ws-conv's groupedConv2d calls when the backend has them. */
+export function groupedConvKernel(addon: OneDnnAddon): tf.KernelConfig {
+  return accelerated('NfGroupedConv2D', undefined, ({ inputs, attrs }, backend) => {
+    const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+    if (!isF32(x, filter)) return undefined;
+    const a = attrs as unknown as GroupedAttrs;
+    const info = groupedInfo('NfGroupedConv2D', x.shape as Shape4, filter.shape as Shape4, a);
+    return runConv(addon, backend, 0, info, a.groups, x, filter, undefined, info.outShape);
+  });
+}
+
+export function groupedConvBackpropInputKernel(addon: OneDnnAddon): tf.KernelConfig {
+  return accelerated('NfGroupedConv2DBackpropInput', undefined, ({ inputs, attrs }, backend) => {
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const a = attrs as unknown as GroupedAttrs & { inputShape: Shape4 };
+    if (!isF32(dy, filter)) return undefined;
+    const info = groupedInfo('NfGroupedConv2DBackpropInput', a.inputShape, filter.shape as Shape4, a);
+    if (!sameShape(dy.shape, info.outShape)) throw new OneDnnError('BAD_ARGUMENT', `@nf/onednn: NfGroupedConv2DBackpropInput got dy ${JSON.stringify(dy.shape)} for output ${JSON.stringify(info.outShape)}.`);
+    return runConv(addon, backend, 1, info, a.groups, undefined, filter, dy, [...a.inputShape]);
+  });
+}
+
+export function groupedConvBackpropFilterKernel(addon: OneDnnAddon): tf.KernelConfig {
+  return accelerated('NfGroupedConv2DBackpropFilter', undefined, ({ inputs, attrs }, backend) => {
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const a = attrs as unknown as GroupedAttrs & { filterShape: Shape4 };
+    if (!isF32(x, dy)) return undefined;
+    const info = groupedInfo('NfGroupedConv2DBackpropFilter', x.shape as Shape4, a.filterShape, a);
+    if (!sameShape(dy.shape, info.outShape)) throw new OneDnnError('BAD_ARGUMENT', `@nf/onednn: NfGroupedConv2DBackpropFilter got dy ${JSON.stringify(dy.shape)} for output ${JSON.stringify(info.outShape)}.`);
+    return runConv(addon, backend, 2, info, a.groups, x, undefined, dy, [...a.filterShape]);
+  });
+}
+
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
@@ -290,4 +342,7 @@ export const ONEDNN_KERNEL_FACTORIES: ReadonlyArray<[string, (addon: OneDnnAddon
   ['DepthwiseConv2dNativeBackpropInput', depthwiseConv2dBackpropInputKernel],
   ['DepthwiseConv2dNativeBackpropFilter', depthwiseConv2dBackpropFilterKernel],
   ['BatchMatMul', batchMatMulKernel],
+  ['NfGroupedConv2D', (addon) => groupedConvKernel(addon)],
+  ['NfGroupedConv2DBackpropInput', (addon) => groupedConvBackpropInputKernel(addon)],
+  ['NfGroupedConv2DBackpropFilter', (addon) => groupedConvBackpropFilterKernel(addon)],
 ];

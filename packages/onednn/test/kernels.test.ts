@@ -33,6 +33,8 @@ const CONV_CASES: ConvCase[] = [
   { name: '5×5 12→6 VALID', x: [1, 9, 11, 12], k: 5, cout: 6, stride: 1, pad: 'valid' },
   { name: 'grouped 3×3 64→64, groups 4 (ws-conv)', x: [2, 8, 8, 64], k: 3, cout: 64, stride: 1, pad: 'same', groups: 4 },
   { name: 'grouped 3×3 48→48 s2, groups 3 (ws-conv)', x: [1, 9, 9, 48], k: 3, cout: 48, stride: 2, pad: 'same', groups: 3 },
+  { name: 'grouped 3×3 16→32 VALID, groups 2, 2 outputs per input (ws-conv)', x: [2, 7, 8, 16], k: 3, cout: 32, stride: 1, pad: 'valid', groups: 2 },
+  { name: 'grouped 3×2 12→6 explicit pads, groups 3 (ws-conv)', x: [2, 6, 7, 12], k: [3, 2], cout: 6, stride: 2, pad: [[0, 0], [1, 0], [0, 1], [0, 0]], groups: 3 },
 ];
 
 const kdims = (k: number | [number, number]): [number, number] => (typeof k === 'number' ? [k, k] : k);
@@ -78,11 +80,13 @@ describeOneDnn('oneDNN kernels on the wasm backend', () => {
     it(`conv ${c.name}: forward, dX and dW`, async () => {
       oneDnnCallCounts.clear();
       await compare(convFn(c, 11, true), c.name);
-      // Every call went to oneDNN: forward (per group), dX and dW.
-      const groups = c.groups ?? 1;
-      expect(oneDnnCallCounts.get('Conv2D')).toEqual({ onednn: groups * 2, fallback: 0 });
-      expect(oneDnnCallCounts.get('Conv2DBackpropInput')).toEqual({ onednn: groups, fallback: 0 });
-      expect(oneDnnCallCounts.get('Conv2DBackpropFilter')).toEqual({ onednn: groups, fallback: 0 });
+      // Every call went to oneDNN: the forward twice (once under tf.grads), dX and dW; a grouped
+      // conv as one call of ws-conv's grouped kernels (not a split, per-group convs and a concat).
+      const prefix = c.groups ? 'NfGroupedConv2D' : 'Conv2D';
+      expect(oneDnnCallCounts.get(prefix)).toEqual({ onednn: 2, fallback: 0 });
+      expect(oneDnnCallCounts.get(`${prefix}BackpropInput`)).toEqual({ onednn: 1, fallback: 0 });
+      expect(oneDnnCallCounts.get(`${prefix}BackpropFilter`)).toEqual({ onednn: 1, fallback: 0 });
+      if (c.groups) expect(oneDnnCallCounts.get('Conv2D')).toBeUndefined();
     });
   }
 
@@ -184,7 +188,8 @@ describeOneDnn('oneDNN kernels on the wasm backend', () => {
     expect(status.active).toBe(true);
     expect(status.kernels).toContain('Conv2DBackpropFilter');
     expect(tf.getKernel('Conv2D', 'wasm')?.kernelFunc).not.toBe(before[0]);
-    expect(unregisterOneDnnKernels()).toHaveLength(7);
+    expect(unregisterOneDnnKernels()).toHaveLength(10);
+    expect(tf.getKernel('NfGroupedConv2D', 'wasm')).toBeUndefined();
     const after = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'DepthwiseConv2dNative', 'BatchMatMul'].map((k) => tf.getKernel(k, 'wasm')?.kernelFunc);
     expect(after).toEqual(before);
   });

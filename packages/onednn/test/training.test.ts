@@ -55,7 +55,7 @@ describeOneDnn('a small NFNet trains the same with the oneDNN kernels', () => {
     const off = await train(false);
     oneDnnCallCounts.clear();
     const on = await train(true);
-    for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul']) {
+    for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'NfGroupedConv2D', 'NfGroupedConv2DBackpropInput', 'NfGroupedConv2DBackpropFilter', 'BatchMatMul']) {
       const c = oneDnnCallCounts.get(name);
       expect(c?.fallback, name).toBe(0);
       expect(c?.onednn, name).toBeGreaterThan(0);

@@ -7,8 +7,12 @@
  * kernel (which would also corrupt WS and AGC statistics).
  * Layouts: x NHWC, w [kh, kw, in/groups, out]; output channel o belongs to group o / (out/groups),
  * as in PyTorch's and JAX's `feature_group_count`.
+ * Where the backend offers a grouped-convolution kernel trio (GROUPED_CONV_KERNEL and its two
+ * gradient kernels, e.g. @nf/onednn on wasm) the in-between case is one kernel call instead of the
+ * split, `groups` convolutions and the concatenation (and their gradients).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { backendHasKernels } from './backend-kernels.js';
 import { WsConvError } from './errors.js';
 import { checkPadding, resolvePadding, toTfPad, type Padding } from './padding.js';
 
@@ -88,6 +92,41 @@ function dilatedConv2d(x: tf.Tensor4D, w: tf.Tensor4D, padding: Padding, dilatio
 
 type TfPad = ReturnType<typeof toTfPad>;
 
+/** Optional backend kernels: a grouped convolution (inputs x, filter) and its gradients. */
+export const GROUPED_CONV_KERNEL = 'NfGroupedConv2D';
+export const GROUPED_CONV_INPUT_GRAD_KERNEL = 'NfGroupedConv2DBackpropInput';
+export const GROUPED_CONV_FILTER_GRAD_KERNEL = 'NfGroupedConv2DBackpropFilter';
+
+/**
+ * Attributes of the grouped-conv kernels: tf.conv2d's (NHWC, no dilation) plus `groups`; the
+ * gradient kernels also get `inputShape` / `filterShape`.
+ */
+export interface GroupedConvAttrs {
+  strides: [number, number];
+  pad: TfPad;
+  groups: number;
+}
+
+/** Gradient of GROUPED_CONV_KERNEL through the backend's two gradient kernels. */
+export const GROUPED_CONV_GRADIENT: tf.GradConfig = {
+  kernelName: GROUPED_CONV_KERNEL,
+  inputsToSave: ['x', 'filter'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+    const a = attrs as unknown as GroupedConvAttrs;
+    const base = { strides: a.strides, pad: a.pad, groups: a.groups } as unknown as tf.NamedAttrMap;
+    return {
+      x: () => tf.engine().runKernel(GROUPED_CONV_INPUT_GRAD_KERNEL, { dy: dy as tf.Tensor, filter }, { ...base, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      filter: () => tf.engine().runKernel(GROUPED_CONV_FILTER_GRAD_KERNEL, { x, dy: dy as tf.Tensor }, { ...base, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    };
+  },
+};
+
+/** True when the current backend has the grouped-convolution kernel and both its gradients. */
+export function hasGroupedConvKernels(): boolean {
+  return backendHasKernels(GROUPED_CONV_KERNEL, GROUPED_CONV_INPUT_GRAD_KERNEL, GROUPED_CONV_FILTER_GRAD_KERNEL);
+}
+
 function convGroups(x4: tf.Tensor4D, w: tf.Tensor4D, strides: [number, number], pad: TfPad, groups: number): tf.Tensor4D {
   const inChannels = x4.shape[3];
   const [kh, kw, , out] = w.shape;
@@ -97,6 +136,10 @@ function convGroups(x4: tf.Tensor4D, w: tf.Tensor4D, strides: [number, number], 
     if (groups === inChannels) {
       const depthwise = tf.reshape(w, [kh, kw, inChannels, out / inChannels]) as tf.Tensor4D;
       return tf.depthwiseConv2d(x4, depthwise, strides, pad, 'NHWC', dilations) as tf.Tensor4D;
+    }
+    if (x4.dtype === 'float32' && w.dtype === 'float32' && hasGroupedConvKernels()) {
+      const attrs: GroupedConvAttrs = { strides, pad, groups };
+      return tf.engine().runKernel(GROUPED_CONV_KERNEL, { x: x4, filter: w }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
     }
     const xs = splitLastAxis(x4, groups);
     const ws = splitLastAxis(w, groups);

@@ -1,7 +1,16 @@
 import './register.js';
 
 export { standardizeWeight, checkConvention, DEFAULT_WS_EPS, WS_CONVENTIONS, SCALED_WS_KERNEL, SCALED_WS_GRAD_KERNEL, SCALED_WS_GRADIENT, hasFusedScaledWs, type StandardizeOptions, type WsConvention } from './standardize-weight.js';
-export { groupedConv2d, type GroupedConv2dOptions } from './grouped-conv2d.js';
+export {
+  groupedConv2d,
+  GROUPED_CONV_FILTER_GRAD_KERNEL,
+  GROUPED_CONV_GRADIENT,
+  GROUPED_CONV_INPUT_GRAD_KERNEL,
+  GROUPED_CONV_KERNEL,
+  hasGroupedConvKernels,
+  type GroupedConv2dOptions,
+  type GroupedConvAttrs,
+} from './grouped-conv2d.js';
 export { samePadding, symmetricPadding, resolvePadding, type Padding, type ExplicitPadding } from './padding.js';
 export { groupNorm, type GroupNormOptions } from './group-norm.js';
 export {
