@@ -84,8 +84,8 @@ describe(`our SIMD kernels: this project runs the '${PROJECT_FLAVOUR}' build`, (
     const wat = readFileSync(fileURLToPath(new URL('./simd-kernels.wat', import.meta.url)), 'utf8');
     const relaxed = script.relaxWat(wat);
     const fusedOps = (relaxed.match(/f32x4\.relaxed_n?madd/g) ?? []).length;
-    expect(script.fmaSites(wat)).toBe(32);
-    expect(fusedOps).toBe(32);
+    expect(script.fmaSites(wat)).toBe(30);
+    expect(fusedOps).toBe(30);
     // Removing the fused forms' spelling gives back the same number of every other instruction.
     const count = (text: string, op: string) => text.split(op).length - 1;
     for (const op of ['v128.load', 'v128.store', 'f32.load', 'call $erf4', 'call $exp4', 'f32x4.div']) expect(count(relaxed, op), op).toBe(count(wat, op));
@@ -146,9 +146,8 @@ describe.runIf(PROJECT_FLAVOUR === 'relaxed')('each kernel from both builds: the
     }
   });
 
-  it('ws_apply (forward and backward form): relaxed a·dy + y fused, bit for bit; plain as float32 ops', () => {
+  it('ws_apply (forward and backward form): unfused in both builds (memory-bound: not worth it), bit for bit as float32 ops', () => {
     const { plain, relaxed } = bothBuilds();
-    const fuses = engineFuses();
     const rand = random(11);
     const [rows, cols] = [9, 23];
     const [x, dy] = [filled(rows * cols, 1, rand), filled(rows * cols, 2, rand)];
@@ -156,15 +155,13 @@ describe.runIf(PROJECT_FLAVOUR === 'relaxed')('each kernel from both builds: the
     for (const withDy of [true, false]) {
       const call = (kern: SimdKernels) =>
         run([x, dy, mean, a, b, shift], rows * cols, ([xo, dyo, mo, ao, bo, so], out) => kern.ws_apply(xo!, withDy ? dyo! : 0, mo!, ao!, bo!, so!, out, rows, cols));
-      const [gotPlain, gotRelaxed] = [call(plain), call(relaxed)];
-      for (let i = 0; i < rows * cols; i++) {
-        const c = i % cols;
-        const y = Math.fround(Math.fround(x[i]! - mean[c]!) * b[c]!);
-        const [yp, yf] = withDy ? [mulAdd32(a[c]!, dy[i]!, y), fuses ? fma32(a[c]!, dy[i]!, y) : mulAdd32(a[c]!, dy[i]!, y)] : [y, y];
-        expect(gotPlain[i]).toBe(Math.fround(yp - shift[c]!));
-        expect(gotRelaxed[i]).toBe(Math.fround(yf - shift[c]!));
+      for (const got of [call(plain), call(relaxed)]) {
+        for (let i = 0; i < rows * cols; i++) {
+          const c = i % cols;
+          const y = Math.fround(Math.fround(x[i]! - mean[c]!) * b[c]!);
+          expect(got[i]).toBe(Math.fround((withDy ? mulAdd32(a[c]!, dy[i]!, y) : y) - shift[c]!));
+        }
       }
-      if (fuses) expect(differing(gotPlain, gotRelaxed) > 0).toBe(withDy);
     }
   });
 

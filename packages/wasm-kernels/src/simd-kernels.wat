@@ -610,6 +610,8 @@
   ;; out[r, c] = a[c]·dy[r, c] + (x[r, c] − mean[c])·b[c] − shift[c] in float32 (the a·dy term only
   ;; when $dy ≠ 0): Scaled WS's forward (b = the scale, shift 0) and backward (a = the scale, b the
   ;; slope, shift the column mean of the rest). a, b, shift and mean are float32 arrays of cols.
+  ;; Its multiply-add is left unfused in the relaxed build too: the pass is memory-bound (fusing it
+  ;; measured 0.92–1.03× in bench/simd-flavours.bench.mjs), and so both builds standardize alike.
   (func (export "ws_apply") (param $x i32) (param $dy i32) (param $mean i32) (param $a i32) (param $b i32) (param $shift i32) (param $out i32) (param $rows i32) (param $cols i32)
     (local $r i32) (local $u i32) (local $cv i32) (local $o i32) (local $y v128) (local $s f32)
     (local.set $cv (i32.and (local.get $cols) (i32.const -4)))
@@ -625,7 +627,7 @@
               (v128.load (i32.add (local.get $b) (local.get $o)))))
             (if (local.get $dy)
               (then
-                (local.set $y (f32x4.add (;fma;) (f32x4.mul (v128.load (i32.add (local.get $a) (local.get $o))) (v128.load (local.get $dy))) (local.get $y)))
+                (local.set $y (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $a) (local.get $o))) (v128.load (local.get $dy))) (local.get $y)))
                 (local.set $dy (i32.add (local.get $dy) (i32.const 16)))))
             (v128.store (local.get $out) (f32x4.sub (local.get $y) (v128.load (i32.add (local.get $shift) (local.get $o)))))
             (local.set $x (i32.add (local.get $x) (i32.const 16)))
@@ -640,7 +642,7 @@
               (f32.load (i32.add (local.get $b) (local.get $o)))))
             (if (local.get $dy)
               (then
-                (local.set $s (f32.add (;fma;) (f32.mul (f32.load (i32.add (local.get $a) (local.get $o))) (f32.load (local.get $dy))) (local.get $s)))
+                (local.set $s (f32.add (f32.mul (f32.load (i32.add (local.get $a) (local.get $o))) (f32.load (local.get $dy))) (local.get $s)))
                 (local.set $dy (i32.add (local.get $dy) (i32.const 4)))))
             (f32.store (local.get $out) (f32.sub (local.get $s) (f32.load (i32.add (local.get $shift) (local.get $o)))))
             (local.set $x (i32.add (local.get $x) (i32.const 4)))
