@@ -3,9 +3,11 @@
  * nf-train — train | eval | spp | export | info | predict. Configuration: a preset (default fashion-mnist),
  * then a YAML or JSON file (--config), then flags; every problem is one line naming the key.
  */
+import './relaxed-simd.js';
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { countMacs, countParams, configOf, loadModel } from '@nf/models/node';
+import { relaxedSimdSupported, simdFlavour } from '@nf/wasm-kernels';
 import { COMMANDS, parseArgs, usageOf, type Command, type ParsedArgs } from './cli/cli-args.js';
 import { resolveConfig, PRESETS, type TrainConfig } from './config/train-config.js';
 import { resumeTarget, resumedConfig } from './checkpoints/resume.js';
@@ -208,6 +210,7 @@ async function main(argv: string[]): Promise<number> {
     const mc = configOf(config.model as never, config.modelOverrides);
     console.log(`tfjs ${tf.version.tfjs}; model ${config.model}: ${countParams(mc).toLocaleString('en')} parameters, ${(countMacs(mc) / 1e9).toFixed(3)} GMACs at ${mc.testSize}²`);
     console.log(`accelerator: ${backend.accelerator ? backend.accelerator.line : `none on ${backend.name} (@nf/onednn accelerates the wasm backend: --backend wasm)`}`);
+    console.log(`wasm SIMD kernels: ${simdFlavour() === 'relaxed' ? 'relaxed SIMD (FMA)' : 'plain SIMD'}${relaxedSimdSupported() ? '' : ' (this engine does not validate relaxed SIMD)'}`);
     return 0;
   }
   throw new TrainerError('BAD_ARGS', `unknown command ${quote(args.command)}; commands: ${COMMANDS.join(', ')} (see nf-train --help).`);

@@ -44,6 +44,18 @@ describe.skipIf(!isBuilt)('nf-train bin (needs `pnpm build` first)', () => {
     expect(readdirSync(cwd)).toEqual([]);
   });
 
+  it('info turns relaxed SIMD on for itself (Node 20: a V8 flag set at start) and names the kernels\' build; NF_WASM_RELAXED=0 keeps plain', () => {
+    const info = (env: Record<string, string>) =>
+      spawnSync(process.execPath, [cli, 'info', '--preset', 'synthetic', '--backend', 'wasm'], { cwd: tempDir(), encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+    // Without the test runner's own --experimental-wasm-relaxed-simd: the bin must set it.
+    const relaxed = info({ NODE_OPTIONS: '' });
+    expect(relaxed.status).toBe(0);
+    expect(relaxed.stdout).toMatch(/^wasm SIMD kernels: relaxed SIMD \(FMA\)$/m);
+    const plain = info({ NF_WASM_RELAXED: '0' });
+    expect(plain.status).toBe(0);
+    expect(plain.stdout).toMatch(/^wasm SIMD kernels: plain SIMD/m);
+  });
+
   it('--help names every config key (as a flag, kebab-case)', () => {
     const help = run(['--help'], tempDir()).stdout;
     const missing = [...CONFIG_KEYS].filter((k) => k !== 'modelOverrides').map((k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).filter((flag) => !new RegExp(`(^|[\\s,(])${flag}\\b`).test(help));
