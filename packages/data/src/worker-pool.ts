@@ -11,7 +11,7 @@ import { oneLine, quote } from './quote.js';
 import type { WorkerInit, WorkerRequest } from './worker.js';
 
 /** The parent's Node flags minus `--input-type`, which is only valid with `-e` and stops a worker file from loading. */
-function workerExecArgv(): string[] {
+function parentExecArgv(): string[] {
   const out: string[] = [];
   const args = process.execArgv;
   for (let i = 0; i < args.length; i++) {
@@ -19,6 +19,28 @@ function workerExecArgv(): string[] {
     else if (!args[i]!.startsWith('--input-type=')) out.push(args[i]!);
   }
   return out;
+}
+
+/** Flags Node refused for a worker (per-process V8 flags such as --experimental-wasm-relaxed-simd, which workers inherit anyway). */
+const refusedFlags = new Set<string>();
+
+/**
+ * A worker with the parent's flags, less those Node refuses in a worker's execArgv
+ * (ERR_WORKER_INVALID_EXEC_ARGV lists them): they are dropped, remembered, and the worker started again.
+ */
+function startWorker(script: string, workerData: WorkerInit): Worker {
+  for (;;) {
+    const execArgv = parentExecArgv().filter((flag) => !refusedFlags.has(flag.split('=')[0]!));
+    try {
+      return new Worker(script, { workerData, execArgv });
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException;
+      const listed = e?.code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? (/: (.+)$/.exec(String(e.message))?.[1] ?? '').split(/[ ,]+/).filter((f) => f.startsWith('-')) : [];
+      const fresh = listed.map((f) => f.split('=')[0]!).filter((f) => !refusedFlags.has(f));
+      if (fresh.length === 0) throw error;
+      for (const f of fresh) refusedFlags.add(f);
+    }
+  }
 }
 
 interface Job {
@@ -50,7 +72,7 @@ export class WorkerPool {
       );
     }
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(script, { workerData: init, execArgv: workerExecArgv() });
+      const worker = startWorker(script, init);
       const slot: Slot = { worker, job: undefined };
       worker.unref();
       worker.on('message', (reply: Reply) => this.onReply(slot, reply));

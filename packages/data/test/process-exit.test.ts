@@ -30,6 +30,11 @@ describe.skipIf(!built)('built package', () => {
     expect(stdout.trim()).toBe('done 2');
   });
 
+  it('a V8 flag of the parent that Node refuses in a worker (--experimental-wasm-relaxed-simd, as nf-train runs) is left out, not fatal', async () => {
+    const { stdout } = await run(process.execPath, ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e', `import * as data from '@nf/data/node';\n${body}`], { cwd: root, timeout: 30_000 });
+    expect(stdout.trim()).toBe('done 2');
+  });
+
   it('CommonJS: the same through require and dist/worker.cjs', async () => {
     const { stdout } = await run(process.execPath, ['-e', `const data = require('@nf/data/node');\n(async () => {${body}})();`], { cwd: root, timeout: 30_000 });
     expect(stdout.trim()).toBe('done 2');
