@@ -60,7 +60,8 @@ const wasmApi = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAs
 const compiled: Partial<Record<SimdFlavour, object>> = {};
 
 function kernelModule(flavour: SimdFlavour): object {
-  compiled[flavour] ??= new wasmApi.Module(Buffer.from(flavour === 'relaxed' ? HOST_KERNELS_WASM_BASE64_RELAXED : HOST_KERNELS_WASM_BASE64, 'base64'));
+  // atob, not Buffer: the step also runs in browsers (the playground's worker on the wasm backend).
+  compiled[flavour] ??= new wasmApi.Module(Uint8Array.from(atob(flavour === 'relaxed' ? HOST_KERNELS_WASM_BASE64_RELAXED : HOST_KERNELS_WASM_BASE64), (c) => c.charCodeAt(0)));
   return compiled[flavour];
 }
 
