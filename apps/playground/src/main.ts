@@ -189,6 +189,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       record.spp.push({ label: m.label, sites: m.sites, finalVariance: m.finalVariance });
       const target = m.label === 'initialisation' ? 'spp-init' : 'spp-trained';
       $(target).innerHTML = `<h3>${m.label === 'initialisation' ? 'At initialisation' : `Trained (${m.label})`}</h3>${m.svg}`;
+      if (record.state !== 'training' && record.state !== 'done') message('');
       break;
     }
     case 'done':
