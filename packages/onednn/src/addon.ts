@@ -48,6 +48,11 @@ export function loadAddon(): { addon: OneDnnAddon; path: string } | { error: str
     loaded = { error: `the native addon is not built (${path} missing); to build it: ${ONEDNN_FIX}` };
   } else {
     try {
+      // OpenMP threads sleep between oneDNN calls instead of spinning, unless the user chose: with
+      // spinning (libgomp's default) a 3×3 128→128 conv on 2 threads took 28 ms instead of 5 while
+      // other processes held the cores (1 thread: 3 ms). libgomp reads this once, when it loads with
+      // the addon (from the main thread; a worker thread's process.env is its own copy).
+      if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) process.env.OMP_WAIT_POLICY = 'passive';
       const require = createRequire(join(packageRoot(), 'package.json'));
       loaded = { addon: require(path) as OneDnnAddon, path };
     } catch (e) {
