@@ -52,6 +52,9 @@ beforeAll(async () => {
   weightBytes = readFileSync(path.join(dir, 'weights.bin'));
   expectedMeta = JSON.parse(new TextDecoder().decode(jsonBytes)).userDefinedMetadata;
   server = createServer((req, res) => {
+    // One request per connection: a kept-alive socket the server times out (5 s) while fetch reuses
+    // it fails as 'fetch failed' on a loaded machine (seen in CI).
+    res.setHeader('connection', 'close');
     const entry = served.get(new URL(req.url!, 'http://x').pathname);
     if (!entry) {
       res.writeHead(404, 'Not Found').end();

@@ -96,7 +96,7 @@ describe('timm checkpoints: strictness and export', () => {
       for (const [key, shape] of expected) expect(ours[key]!.shape, key).toEqual(JSON.parse(shape));
       model.dispose();
     }
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('DeepMind (haiku) checkpoints, converted to .npz', () => {
