@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { mulConstant } from '@nf/ws-conv';
 import type { LayerArgs } from './layer-utils.js';
 
 export interface NfResidualArgs extends LayerArgs {
@@ -45,7 +46,8 @@ export class NfResidual extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
     return tf.tidy(() => {
       const [branch, shortcut] = inputs as tf.Tensor[];
-      let h = tf.mul(branch!, this.alpha);
+      // mulConstant: tf.mul(branch, α)'s numbers, without autodiff's operand clones and Cast of α.
+      let h = mulConstant(branch!, this.alpha);
       if (this.gain) h = tf.mul(h, this.gain.read());
       if (kwargs.training === true && this.dropRate > 0) {
         const keep = tf.floor(tf.add(tf.randomUniform([branch!.shape[0]!, 1, 1, 1]), 1 - this.dropRate));

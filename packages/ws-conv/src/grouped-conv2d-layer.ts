@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { checkConvArgs, checkInputChannels, convCoreConfig, convOutputShape, type ConvCore, type ConvCoreArgs } from './conv-args.js';
-import { groupedConv2d } from './grouped-conv2d.js';
+import { groupedConv2dBias } from './grouped-conv2d.js';
 import { serializeInitializer, toInitializer, type InitializerSpec } from './initializers.js';
 import { WsConvError } from './errors.js';
 
@@ -71,8 +71,7 @@ export class GroupedConv2D extends tfl.layers.Layer {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
       const { strides, padding, dilationRate, groups } = this.core;
-      const y = groupedConv2d(x, this.effectiveKernel(), { strides, padding, dilations: dilationRate, groups });
-      return this.bias ? tf.add(y, this.bias.read()) : y;
+      return groupedConv2dBias(x, this.effectiveKernel(), this.bias?.read(), { strides, padding, dilations: dilationRate, groups });
     });
   }
 

@@ -3,6 +3,7 @@ import './register.js';
 export { standardizeWeight, checkConvention, DEFAULT_WS_EPS, WS_CONVENTIONS, SCALED_WS_KERNEL, SCALED_WS_GRAD_KERNEL, SCALED_WS_GRADIENT, hasFusedScaledWs, type StandardizeOptions, type WsConvention } from './standardize-weight.js';
 export {
   groupedConv2d,
+  groupedConv2dBias,
   GROUPED_CONV_FILTER_GRAD_KERNEL,
   GROUPED_CONV_GRADIENT,
   GROUPED_CONV_INPUT_GRAD_KERNEL,
@@ -20,6 +21,8 @@ export {
   computeGamma,
   computeGammaTf,
   scaledActivation,
+  scaledActivationFn,
+  mulConstant,
   GELU_KERNEL,
   GELU_GRAD_KERNEL,
   GELU_GRADIENT,

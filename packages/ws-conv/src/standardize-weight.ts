@@ -83,7 +83,9 @@ export function standardizeWeight(w: tf.Tensor, options: StandardizeOptions = {}
   }
   const gamma = options.gamma ?? 1;
   if (w.dtype === 'float32' && hasFusedScaledWs()) {
-    const gain = options.gain !== undefined ? tf.reshape(options.gain, [out]) : tf.ones([out]);
+    // A gain already of shape [out] (every WSConv2D's) goes in as it is: a same-shape tf.reshape is
+    // still a Reshape kernel on the tape, a saved clone of its input and a Reshape back (3 calls).
+    const gain = options.gain === undefined ? tf.ones([out]) : options.gain.rank === 1 ? options.gain : tf.reshape(options.gain, [out]);
     return tf.engine().runKernel(SCALED_WS_KERNEL, { weight: w, gain }, { convention, eps, gamma }) as tf.Tensor4D;
   }
   const fanIn = w.shape[0]! * w.shape[1]! * w.shape[2]!;
