@@ -2,6 +2,9 @@
  * Importing @nf/wasm-kernels registers its kernels for the 'wasm' backend (once; a kernel that is
  * already registered — e.g. by a future tfjs release — is left alone).
  */
+// The backend's own kernels first, whatever the importer's order: the wrapping kernels below need
+// them, and a later import of the backend would overwrite the faster ones (with a console warning).
+import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulKernel, fusedMatMulKernel } from './batch-mat-mul.js';
 import { sliceKernel, splitVKernel } from './slice.js';
