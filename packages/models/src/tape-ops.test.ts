@@ -42,7 +42,7 @@ for (const backend of ['cpu', 'wasm']) {
       const branch = input([2, 3, 3, 4], 2);
       const shortcut = input([2, 3, 3, 4], 3);
       layer.apply([branch, shortcut]);
-      const gain = layer.trainableWeights[0]!.read();
+      const gain = layer.trainableWeights[0]!.read() as tf.Variable;
       gain.assign(tf.scalar(0.7));
       const ours = valueAndGrads((b, s, g) => { void g; return layer.apply([b!, s!]) as tf.Tensor; }, [branch, shortcut, gain]);
       const ref = valueAndGrads((b, s, g) => tf.add(tf.mul(tf.mul(b!, 0.2), g!), s!), [branch, shortcut, gain]);
