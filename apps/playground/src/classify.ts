@@ -4,7 +4,7 @@
  * normalised with the model's recorded mean/std, then softmax and the top classes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convertChannels, evalTransform, imageFrom } from '@nf/data';
+import { convertChannels, evalTransform, imageFrom, normalize } from '@nf/data';
 import type { Prediction } from './protocol.js';
 
 export interface ModelInput {
@@ -30,15 +30,9 @@ export function rgbaToRgb(rgba: ArrayLike<number>, width: number, height: number
 export function prepareImage(rgb: Uint8Array, width: number, height: number, input: ModelInput): tf.Tensor4D {
   const image = convertChannels(imageFrom(rgb, width, height, 3), input.channels);
   const [h, w] = input.size;
-  const out = evalTransform(image, h, w);
-  const c = input.channels;
-  const values = new Float32Array(h * w * c);
-  const pick = (v: readonly number[], k: number) => (v.length === c ? v[k]! : v[0]!);
-  for (let i = 0; i < values.length; i++) {
-    const k = i % c;
-    values[i] = (out.data[i]! / 255 - pick(input.normalization.mean, k)) / pick(input.normalization.std, k);
-  }
-  return tf.tensor4d(values, [1, h, w, c]);
+  // @nf/data's normalization, as its pipeline applies it for nf-train predict: the same floats.
+  const values = normalize(evalTransform(image, h, w), input.normalization);
+  return tf.tensor4d(values, [1, h, w, input.channels]);
 }
 
 /** The `k` most probable classes of `probabilities` (one image), best first. */

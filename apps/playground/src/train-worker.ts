@@ -15,6 +15,7 @@ import type { RasterDataset } from '@nf/trainer/step';
 const post = (m: FromWorker) => (self as unknown as Worker).postMessage(m);
 
 let backendName: BackendName | undefined;
+let sources: ReturnType<typeof loadBundledFashionMnist> | undefined;
 let data: { train: RasterDataset; test: RasterDataset; key: string } | undefined;
 let session: TrainingSession | undefined;
 let loaded: LoadedModel | undefined;
@@ -31,9 +32,14 @@ async function ensureBackend(wanted: BackendName): Promise<void> {
 async function ensureData(seed: number, trainLimit: number): Promise<{ train: RasterDataset; test: RasterDataset }> {
   const key = `${seed}/${trainLimit}`;
   if (data?.key === key) return data;
-  post({ type: 'status', text: 'reading the bundled Fashion-MNIST subset…' });
-  const sources = await loadBundledFashionMnist();
-  data = { ...datasetsFrom(sources.train, sources.test, seed, trainLimit), key };
+  // Fetched and parsed once; only the seeded order and the limit change between runs.
+  if (!sources) {
+    post({ type: 'status', text: 'reading the bundled Fashion-MNIST subset…' });
+    sources = loadBundledFashionMnist();
+    sources.catch(() => (sources = undefined));
+  }
+  const { train, test } = await sources;
+  data = { ...datasetsFrom(train, test, seed, trainLimit), key };
   return data;
 }
 
