@@ -4,26 +4,11 @@
  * Automated runs read `window.__nfPlayground` (every message's numbers) and the status line's text.
  */
 import { lineChart, type ChartSeries } from './line-chart.js';
-import { type BackendName, type FromWorker, type Knobs, type ToWorker } from './protocol.js';
-import type { EvalMetrics, StepMetrics } from './session.js';
+import { type BackendName, type FromWorker, type Knobs, type PlaygroundState, type ToWorker } from './protocol.js';
 import { parsePageParams } from './url-params.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
-/** Everything the worker reported, for automated runs (puppeteer reads it). */
-interface PlaygroundState {
-  state: 'idle' | 'training' | 'done' | 'error';
-  backend?: string;
-  adapter?: string;
-  fellBackFrom?: { name: string; reason: string };
-  steps: StepMetrics[];
-  evals: EvalMetrics[];
-  spp: Array<{ label: string; sites: number; finalVariance: number }>;
-  done?: { steps: number; seconds: number; stepsPerSecond: number; stopped: boolean };
-  predictions: Array<{ source: string; top: Array<{ index: number; name: string; probability: number }> }>;
-  modelLoaded?: { description: string; classNames: string[] };
-  errors: string[];
-}
 const record: PlaygroundState = { state: 'idle', steps: [], evals: [], spp: [], predictions: [], errors: [] };
 (window as unknown as { __nfPlayground: PlaygroundState }).__nfPlayground = record;
 

@@ -74,3 +74,19 @@ export type FromWorker =
   | { type: 'model-loaded'; description: string; classNames: string[] }
   | { type: 'prediction'; source: 'trained' | 'loaded'; top: Prediction[] }
   | { type: 'error'; message: string };
+
+/** Everything the worker reported, as the page publishes it in `window.__nfPlayground` for automated
+ * runs (the browser tests and the speed script read it). */
+export interface PlaygroundState {
+  state: 'idle' | 'training' | 'done' | 'error';
+  backend?: string;
+  adapter?: string;
+  fellBackFrom?: { name: string; reason: string };
+  steps: StepMetrics[];
+  evals: EvalMetrics[];
+  spp: Array<{ label: string; sites: number; finalVariance: number }>;
+  done?: { steps: number; seconds: number; stepsPerSecond: number; stopped: boolean };
+  predictions: Array<{ source: string; top: Prediction[] }>;
+  modelLoaded?: { description: string; classNames: string[] };
+  errors: string[];
+}
